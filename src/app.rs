@@ -1,0 +1,115 @@
+//! Building and running the service: store → migrate → (demo) → index → router → serve.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::ServeArgs;
+use crate::http::{self, AppState, WebConfig};
+use crate::import::run::Quiet;
+use crate::index::Index;
+use crate::store::{self, Store, StoreError};
+
+/// Fills the index from the store (all three collections at once).
+pub async fn reload(store: &dyn Store, index: &Index) -> Result<(), StoreError> {
+    let assets = store.assets().await?;
+    let schools = store.schools().await?;
+    let catchments = store.catchments().await?;
+    index.load(&assets, schools, catchments);
+    Ok(())
+}
+
+/// Opens the store, migrates it, loads the demo set into an empty database when
+/// asked, and builds the index.
+pub async fn open(
+    database_url: &str,
+    load_demo: bool,
+    default_radius_m: f64,
+) -> anyhow::Result<(Arc<dyn Store>, Index)> {
+    let store = store::connect(database_url)
+        .await
+        .with_context(|| format!("opening the database {database_url}"))?;
+    store.migrate().await.context("migrating the database")?;
+    let counts = store.counts().await?;
+    if load_demo && counts.assets == 0 && counts.schools == 0 {
+        let s = crate::demo::load(store.as_ref(), &mut Quiet)
+            .await
+            .context("loading the demo set")?;
+        tracing::info!(
+            inserted = s.inserted,
+            skipped = s.skipped,
+            "loaded the Seattle demo set into an empty database"
+        );
+    }
+    let index = Index::new(default_radius_m);
+    let started = std::time::Instant::now();
+    reload(store.as_ref(), &index)
+        .await
+        .context("loading the index")?;
+    tracing::info!(
+        assets = index.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "index built"
+    );
+    Ok((store, index))
+}
+
+/// The router state for a configuration.
+pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState {
+    AppState {
+        store,
+        index,
+        web: Arc::new(WebConfig {
+            tile_url: args.tile_url.clone(),
+            tile_attribution: args.tile_attribution.clone(),
+        }),
+        public_url: args.public_url.as_deref().map(Arc::from),
+    }
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// `assetmap serve`.
+pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (store, index) = open(&args.db.database_url, !args.no_demo, args.default_radius_m).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "assetmap listening");
+    serve(listener, state(&args, store, index), shutdown_signal()).await
+}

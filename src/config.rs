@@ -1,0 +1,116 @@
+//! Command-line and environment configuration (clap, with env fallbacks).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::store::DEFAULT_DATABASE_URL;
+
+/// assetmap: community asset maps for schools.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Import a GeoJSON file of assets, schools or attendance areas.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Bring the database schema up to date and exit.
+    Migrate(DbArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database URL: sqlite://PATH (embedded, the default) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ASSETMAP_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Do not load the Seattle demo set into an empty database.
+    #[arg(long, env = "ASSETMAP_NO_DEMO")]
+    pub no_demo: bool,
+    /// Radius in metres used as the area of a school without an attendance area.
+    #[arg(long, env = "ASSETMAP_DEFAULT_RADIUS_M", default_value_t = crate::domain::sphere::MILE_M)]
+    pub default_radius_m: f64,
+    /// Base-map tile URL template for the web page ({z}/{x}/{y}).
+    #[arg(
+        long,
+        env = "ASSETMAP_TILE_URL",
+        default_value = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )]
+    pub tile_url: String,
+    /// Attribution shown for the base-map tiles.
+    #[arg(
+        long,
+        env = "ASSETMAP_TILE_ATTRIBUTION",
+        default_value = "© OpenStreetMap contributors"
+    )]
+    pub tile_attribution: String,
+    /// Public base URL used in links (defaults to the request's Host).
+    #[arg(long, env = "ASSETMAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Community assets (points; polygons are reduced to an interior point).
+    Assets {
+        file: PathBuf,
+        /// Property holding the name.
+        #[arg(long, default_value = "name")]
+        name_field: String,
+        /// Property holding the category (mapped through the taxonomy).
+        #[arg(long, default_value = "category")]
+        category_field: String,
+        /// Property holding the source's own id (re-imports are keyed on it);
+        /// defaults to the Feature's `id`.
+        #[arg(long)]
+        id_field: Option<String>,
+        /// Provenance for features without a `source` property (default: the file name).
+        #[arg(long)]
+        source: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// School sites.
+    Schools {
+        file: PathBuf,
+        /// Property holding the district's school id.
+        #[arg(long)]
+        id_field: String,
+        /// Property holding the school's name.
+        #[arg(long)]
+        name_field: String,
+        /// Property holding the level (elementary, middle, ...).
+        #[arg(long)]
+        level_field: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Attendance areas for one school year.
+    Catchments {
+        file: PathBuf,
+        /// Property holding the school's district id (as imported with `schools`).
+        #[arg(long)]
+        school_field: String,
+        /// School year, YYYY-YYYY.
+        #[arg(long)]
+        year: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}

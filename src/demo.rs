@@ -1,0 +1,54 @@
+//! The Seattle demo set, built into the binary so `assetmap serve` works from
+//! any directory; loaded into an empty database on first start.
+//! Sources and licences: `data/SOURCES.md`.
+
+use crate::import::run::{self, ImportSummary, Reporter};
+use crate::import::{AssetFields, ImportError, SchoolFields};
+use crate::store::Store;
+
+const ASSETS: &str = include_str!("../data/seattle/seattle_community_assets_combined.geojson");
+const SITES: &str = include_str!("../data/seattle/Sites_2020.geojson");
+const AREAS: [(&str, &str); 3] = [
+    (
+        include_str!("../data/seattle/sps_attendance_area_ES_2020_2021.geojson"),
+        "ES_SCH",
+    ),
+    (
+        include_str!("../data/seattle/sps_attendance_area_MS_2020_2021.geojson"),
+        "MS_SCH",
+    ),
+    (
+        include_str!("../data/seattle/sps_attendance_area_HS_2020_2021.geojson"),
+        "HS_SCH",
+    ),
+];
+const YEAR: &str = "2020-2021";
+
+/// Loads the demo set: the 2020-21 school sites and attendance areas of Seattle
+/// Public Schools and 643 community assets, with the same field choices as the
+/// README's import commands.
+pub async fn load(store: &dyn Store, out: &mut dyn Reporter) -> Result<ImportSummary, ImportError> {
+    let school_fields = SchoolFields {
+        id: "SchoolID".into(),
+        name: "property_l".into(),
+        level: Some("status".into()),
+    };
+    let mut total = run::schools(store, SITES, &school_fields, out).await?;
+    for (text, field) in AREAS {
+        let s = run::catchments(store, text, field, YEAR, out).await?;
+        total.inserted += s.inserted;
+        total.updated += s.updated;
+        total.skipped += s.skipped;
+    }
+    let asset_fields = AssetFields {
+        id: Some("id".into()),
+        source: "seattle-demo".into(),
+        ..AssetFields::default()
+    };
+    let s = run::assets(store, ASSETS, &asset_fields, out, false).await?;
+    total.inserted += s.inserted;
+    total.updated += s.updated;
+    total.skipped += s.skipped;
+    total.warnings += s.warnings;
+    Ok(total)
+}

@@ -1,0 +1,163 @@
+//! Community assets: the model, its location type and the rules that keep it valid.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// A validated WGS84 position: finite, longitude in [-180, 180], latitude in [-90, 90].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    lon: f64,
+    lat: f64,
+}
+
+/// Why a position is not a valid WGS84 point.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LocationError {
+    #[error("coordinates must be finite numbers")]
+    NotFinite,
+    #[error("longitude {0} is outside [-180, 180]")]
+    Longitude(f64),
+    #[error("latitude {0} is outside [-90, 90]")]
+    Latitude(f64),
+}
+
+impl Location {
+    /// Checks and builds a position from longitude and latitude in degrees.
+    pub fn new(lon: f64, lat: f64) -> Result<Self, LocationError> {
+        if !lon.is_finite() || !lat.is_finite() {
+            return Err(LocationError::NotFinite);
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(LocationError::Longitude(lon));
+        }
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(LocationError::Latitude(lat));
+        }
+        Ok(Self { lon, lat })
+    }
+    pub fn lon(&self) -> f64 {
+        self.lon
+    }
+    pub fn lat(&self) -> f64 {
+        self.lat
+    }
+}
+
+/// Where an asset stands in review. Only `Approved` assets are public and indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Approved,
+    Pending,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Approved => "approved",
+            Status::Pending => "pending",
+            Status::Rejected => "rejected",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approved" => Some(Status::Approved),
+            "pending" => Some(Status::Pending),
+            "rejected" => Some(Status::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A community asset: a place that offers something to a school's families.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    pub id: Uuid,
+    pub name: String,
+    /// A taxonomy id (see [`crate::domain::taxonomy`]).
+    pub category: String,
+    pub description: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    /// ISO 639-1 codes.
+    pub languages: Vec<String>,
+    pub hours: Option<String>,
+    pub accessibility: Option<String>,
+    pub ages_served: Option<String>,
+    /// Free tags for the services offered.
+    pub services: Vec<String>,
+    /// Provenance: the data set this asset came from.
+    pub source: Option<String>,
+    /// Provenance: the asset's id in that data set; re-imports are keyed on (source, source_id).
+    pub source_id: Option<String>,
+    pub last_verified: Option<NaiveDate>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub location: Location,
+    /// Properties a source brought that the model does not name; kept and given back.
+    pub extra: Map<String, Value>,
+}
+
+/// The property names the model owns in a Feature's `properties`. An incoming
+/// property with one of these names that is not used as that field is kept as
+/// `file_<name>` so that nothing is silently dropped or overwritten.
+pub const MODEL_PROPERTIES: &[&str] = &[
+    "name",
+    "category",
+    "description",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "languages",
+    "hours",
+    "accessibility",
+    "ages_served",
+    "services",
+    "source",
+    "source_id",
+    "last_verified",
+    "status",
+    "created_at",
+    "updated_at",
+    "distance_m",
+];
+
+/// Longest name accepted.
+pub const MAX_NAME_CHARS: usize = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_rules() {
+        assert!(Location::new(-122.3, 47.6).is_ok());
+        assert!(Location::new(180.0, 90.0).is_ok());
+        assert!(Location::new(-180.0, -90.0).is_ok());
+        assert_eq!(Location::new(0.0, 91.0), Err(LocationError::Latitude(91.0)));
+        assert_eq!(
+            Location::new(181.0, 0.0),
+            Err(LocationError::Longitude(181.0))
+        );
+        assert_eq!(Location::new(f64::NAN, 0.0), Err(LocationError::NotFinite));
+        assert_eq!(
+            Location::new(0.0, f64::INFINITY),
+            Err(LocationError::NotFinite)
+        );
+    }
+
+    #[test]
+    fn status_round_trip() {
+        for s in [Status::Approved, Status::Pending, Status::Rejected] {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("public"), None);
+    }
+}

@@ -1,0 +1,11 @@
+//! Plain types and rules of the asset map: no HTTP, no SQL.
+
+pub mod asset;
+pub mod bbox;
+pub mod school;
+pub mod sphere;
+pub mod taxonomy;
+
+pub use asset::{Asset, Location, LocationError, Status};
+pub use bbox::{Bbox, BboxError};
+pub use school::{Catchment, School, SchoolYear};

@@ -1,0 +1,77 @@
+//! Schools and their attendance areas (catchments) by school year.
+
+use geo::MultiPolygon;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::asset::Location;
+
+/// A school site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct School {
+    pub id: Uuid,
+    /// The district's own code for the school (e.g. Seattle's `SchoolID`).
+    pub external_id: String,
+    pub name: String,
+    /// elementary, middle, high, k-8, option, ... as the district says it.
+    pub level: Option<String>,
+    pub location: Location,
+    /// Properties the source brought that the model does not name.
+    pub extra: Map<String, Value>,
+}
+
+/// A school's attendance area for one school year. Several areas of one school in
+/// one year are stored as their union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catchment {
+    pub id: Uuid,
+    pub school_id: Uuid,
+    pub year: SchoolYear,
+    pub geometry: MultiPolygon<f64>,
+}
+
+/// A school year written `YYYY-YYYY` where the second year follows the first.
+/// Ordering is chronological, so the newest year is the maximum.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SchoolYear(String);
+
+impl SchoolYear {
+    /// Parses `2020-2021`; rejects anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (a, b) = s.split_once('-')?;
+        if a.len() != 4 || b.len() != 4 {
+            return None;
+        }
+        let (a, b): (u16, u16) = (a.parse().ok()?, b.parse().ok()?);
+        (b == a + 1).then(|| Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SchoolYear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The stable id of the catchment of a school in a year, so re-imports replace
+/// rather than duplicate and both stores agree on it.
+pub fn catchment_id(school_id: Uuid, year: &SchoolYear) -> Uuid {
+    Uuid::new_v5(&school_id, year.as_str().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn school_years() {
+        assert!(SchoolYear::parse("2020-2021").is_some());
+        assert!(SchoolYear::parse("2020-2022").is_none());
+        assert!(SchoolYear::parse("2020").is_none());
+        assert!(SchoolYear::parse("20-21").is_none());
+        assert!(SchoolYear::parse("2020-2021") < SchoolYear::parse("2021-2022"));
+    }
+}

@@ -1,0 +1,268 @@
+//! GeoJSON bytes for each feature, written once when data changes.
+//!
+//! The read path answers by concatenating these bytes, so every feature is
+//! serialised exactly once per change rather than once per request. An asset's
+//! bytes are laid out so that a per-request property (`distance_m`) can be
+//! spliced in right after the opening brace of `properties`.
+
+use geo::MultiPolygon;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::domain::{Asset, Catchment, School};
+
+/// One feature's GeoJSON text and where its `properties` object opens.
+#[derive(Debug, Clone)]
+pub struct FeatureBytes {
+    /// `{"type":"Feature",...,"properties":{...}}`
+    pub bytes: Box<[u8]>,
+    /// Offset just past the `{` that opens `properties`.
+    pub props_at: u32,
+}
+
+impl FeatureBytes {
+    /// Writes the feature into `out`, with `"distance_m":d,` added when given.
+    pub fn write_to(&self, out: &mut Vec<u8>, distance_m: Option<f64>) {
+        match distance_m {
+            None => out.extend_from_slice(&self.bytes),
+            Some(d) => {
+                let at = self.props_at as usize;
+                out.extend_from_slice(&self.bytes[..at]);
+                out.extend_from_slice(b"\"distance_m\":");
+                write_f64(out, (d * 10.0).round() / 10.0);
+                out.push(b',');
+                out.extend_from_slice(&self.bytes[at..]);
+            }
+        }
+    }
+}
+
+/// Writes a finite number as JSON (shortest round-trip form).
+pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+    // serde_json writes f64 with ryu and never fails on a Vec.
+    let _ = serde_json::to_writer(&mut *out, &v);
+}
+
+#[derive(Serialize)]
+struct AssetProperties<'a> {
+    name: &'a str,
+    category: &'a str,
+    description: &'a Option<String>,
+    address: &'a Option<String>,
+    phone: &'a Option<String>,
+    email: &'a Option<String>,
+    website: &'a Option<String>,
+    languages: &'a [String],
+    hours: &'a Option<String>,
+    accessibility: &'a Option<String>,
+    ages_served: &'a Option<String>,
+    services: &'a [String],
+    source: &'a Option<String>,
+    source_id: &'a Option<String>,
+    last_verified: Option<String>,
+    status: &'static str,
+    created_at: String,
+    updated_at: String,
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
+}
+
+fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> FeatureBytes {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
+    let _ = serde_json::to_writer(&mut out, id);
+    out.extend_from_slice(b",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+    write_f64(&mut out, lon);
+    out.push(b',');
+    write_f64(&mut out, lat);
+    out.extend_from_slice(b"]},\"properties\":");
+    let props_at = out.len() + 1;
+    let _ = serde_json::to_writer(&mut out, props);
+    out.push(b'}');
+    FeatureBytes {
+        bytes: out.into_boxed_slice(),
+        props_at: u32::try_from(props_at).unwrap_or(0),
+    }
+}
+
+/// An asset's Feature. Every model field is present (null when unknown) so that
+/// GIS clients see one schema; the kept extra properties follow.
+pub fn asset_feature(a: &Asset) -> FeatureBytes {
+    let props = AssetProperties {
+        name: &a.name,
+        category: &a.category,
+        description: &a.description,
+        address: &a.address,
+        phone: &a.phone,
+        email: &a.email,
+        website: &a.website,
+        languages: &a.languages,
+        hours: &a.hours,
+        accessibility: &a.accessibility,
+        ages_served: &a.ages_served,
+        services: &a.services,
+        source: &a.source,
+        source_id: &a.source_id,
+        last_verified: a.last_verified.map(|d| d.to_string()),
+        status: a.status.as_str(),
+        created_at: a
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        updated_at: a
+            .updated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        extra: &a.extra,
+    };
+    point_feature(
+        &a.id.to_string(),
+        a.location.lon(),
+        a.location.lat(),
+        &props,
+    )
+}
+
+#[derive(Serialize)]
+struct SchoolProperties<'a> {
+    name: &'a str,
+    external_id: &'a str,
+    level: &'a Option<String>,
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
+}
+
+/// A school's Feature.
+pub fn school_feature(s: &School) -> FeatureBytes {
+    let props = SchoolProperties {
+        name: &s.name,
+        external_id: &s.external_id,
+        level: &s.level,
+        extra: &s.extra,
+    };
+    point_feature(
+        &s.id.to_string(),
+        s.location.lon(),
+        s.location.lat(),
+        &props,
+    )
+}
+
+/// A catchment's Feature, with the school's name for labels.
+pub fn catchment_feature(c: &Catchment, school: Option<&School>) -> FeatureBytes {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
+    let _ = serde_json::to_writer(&mut out, &c.id.to_string());
+    out.extend_from_slice(b",\"geometry\":");
+    write_multipolygon(&mut out, &c.geometry);
+    out.extend_from_slice(b",\"properties\":");
+    let props_at = out.len() + 1;
+    let props = serde_json::json!({
+        "school_id": c.school_id.to_string(),
+        "school_name": school.map(|s| s.name.as_str()),
+        "school_external_id": school.map(|s| s.external_id.as_str()),
+        "year": c.year.as_str(),
+    });
+    let _ = serde_json::to_writer(&mut out, &props);
+    out.push(b'}');
+    FeatureBytes {
+        bytes: out.into_boxed_slice(),
+        props_at: u32::try_from(props_at).unwrap_or(0),
+    }
+}
+
+/// Writes a MultiPolygon as a GeoJSON geometry object. Rings are written as
+/// stored; the importer orients them (exterior counter-clockwise) per RFC 7946.
+pub fn write_multipolygon(out: &mut Vec<u8>, mp: &MultiPolygon<f64>) {
+    out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (i, poly) in mp.0.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        for (j, ring) in std::iter::once(poly.exterior())
+            .chain(poly.interiors())
+            .enumerate()
+        {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            for (k, c) in ring.0.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                write_f64(out, c.x);
+                out.push(b',');
+                write_f64(out, c.y);
+                out.push(b']');
+            }
+            out.push(b']');
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b"]}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Location, Status};
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    fn sample() -> Asset {
+        let mut extra = Map::new();
+        extra.insert("license".into(), Value::from("CC0"));
+        Asset {
+            id: Uuid::nil(),
+            name: "Library \"A\" <b>".into(),
+            category: "library".into(),
+            description: None,
+            address: Some("1 Main St".into()),
+            phone: None,
+            email: None,
+            website: None,
+            languages: vec!["en".into(), "es".into()],
+            hours: None,
+            accessibility: None,
+            ages_served: None,
+            services: vec![],
+            source: Some("test".into()),
+            source_id: Some("7".into()),
+            last_verified: None,
+            status: Status::Approved,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            location: Location::new(-122.5, 47.25).expect("valid"),
+            extra,
+        }
+    }
+
+    #[test]
+    fn asset_bytes_are_valid_geojson_with_all_fields() {
+        let f = asset_feature(&sample());
+        let v: Value = serde_json::from_slice(&f.bytes).expect("json");
+        assert_eq!(v["type"], "Feature");
+        assert_eq!(
+            v["geometry"]["coordinates"],
+            serde_json::json!([-122.5, 47.25])
+        );
+        assert_eq!(v["properties"]["name"], "Library \"A\" <b>");
+        assert_eq!(v["properties"]["license"], "CC0");
+        assert_eq!(v["properties"]["phone"], Value::Null);
+        assert_eq!(
+            v["properties"]["languages"],
+            serde_json::json!(["en", "es"])
+        );
+    }
+
+    #[test]
+    fn distance_is_spliced_into_properties() {
+        let f = asset_feature(&sample());
+        let mut out = Vec::new();
+        f.write_to(&mut out, Some(1234.56));
+        let v: Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["properties"]["distance_m"], 1234.6);
+        assert_eq!(v["properties"]["name"], "Library \"A\" <b>");
+    }
+}

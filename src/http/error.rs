@@ -1,0 +1,184 @@
+//! The one HTTP error type and its mapping to RFC 9457 problem+json.
+//!
+//! Client errors name the parameter or field at fault. A 5xx says something
+//! generic; its cause is logged once, here, and never sent to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::index::IndexError;
+use crate::store::StoreError;
+
+/// Where a bad value was found.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Query,
+    Path,
+    Body,
+}
+
+/// One problem with one parameter or field.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    /// The parameter or field name.
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: Location,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn query(name: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            location: Location::Query,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// One or more parameters or fields are wrong (400).
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// The thing named in the path does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The database is unreachable; the client may retry (503).
+    #[error("service unavailable")]
+    Unavailable(#[source] StoreError),
+    /// Anything else (500): logged, never described to the client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(name: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError::query(name, detail)])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound("not found".into()),
+            StoreError::Unavailable(_) => ApiError::Unavailable(e),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<IndexError> for ApiError {
+    fn from(e: IndexError) -> Self {
+        let detail = e.to_string();
+        match e {
+            IndexError::UnknownSchool(_) => ApiError::invalid("school", detail),
+            IndexError::NoAreaForYear { .. } => ApiError::invalid("year", detail),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+/// Builds a problem+json response.
+pub fn problem(
+    status: StatusCode,
+    kind: &str,
+    title: &str,
+    detail: String,
+    errors: &[FieldError],
+) -> Response {
+    let body = Problem {
+        kind,
+        title,
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        )],
+        bytes,
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Invalid(errors) => {
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.name, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    "/problems/invalid-parameter",
+                    "Invalid parameter",
+                    detail,
+                    &errors,
+                )
+            }
+            ApiError::NotFound(what) => problem(
+                StatusCode::NOT_FOUND,
+                "/problems/not-found",
+                "Not found",
+                what,
+                &[],
+            ),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = %crate::http::error::chain(&cause), "database unavailable");
+                let mut r = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "/problems/unavailable",
+                    "Service unavailable",
+                    "the database is not reachable; try again shortly".into(),
+                    &[],
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                r
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %format!("{cause:#}"), "internal error");
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "/problems/internal",
+                    "Internal error",
+                    "something went wrong on our side".into(),
+                    &[],
+                )
+            }
+        }
+    }
+}
+
+/// An error and its sources on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -1,0 +1,281 @@
+//! Feature routes: `/collections/{id}/items` and `/collections/{id}/items/{featureId}`.
+//!
+//! The hot path: parameters are checked, the index writes the prebuilt bytes of
+//! the page's features straight into one buffer, and the buffer is the body.
+
+use std::io::Write;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{ApiError, FieldError};
+use super::params::Params;
+use crate::domain::sphere::EARTH_RADIUS_M;
+use crate::domain::taxonomy;
+use crate::domain::{Location, SchoolYear};
+use crate::index::{AreaSelector, AssetQuery, CategorySet, PageCounts};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/collections/{collection}/items", get(items))
+        .route("/collections/{collection}/items/{id}", get(item))
+}
+
+/// The collections served, with their allowed item parameters.
+pub const ASSET_PARAMS: &[&str] = &[
+    "f", "limit", "offset", "bbox", "bbox-crs", "category", "school", "year", "near", "radius", "q",
+];
+pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs"];
+pub const CATCHMENT_PARAMS: &[&str] =
+    &["f", "limit", "offset", "bbox", "bbox-crs", "school", "year"];
+
+pub const GEOJSON: &str = "application/geo+json";
+
+/// A GeoJSON response from finished bytes.
+pub fn geojson(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Parses the asset filters; every problem goes into `errors`.
+pub fn asset_query(p: &Params, errors: &mut Vec<FieldError>) -> AssetQuery {
+    let mut q = AssetQuery {
+        bbox: p.bbox(errors),
+        ..Default::default()
+    };
+    if let Some(list) = p.get("category") {
+        let mut set = CategorySet::default();
+        for raw in list.split(',').map(str::trim) {
+            match taxonomy::by_id(raw)
+                .map(|c| c.id)
+                .or_else(|| taxonomy::resolve(raw))
+                .and_then(taxonomy::code)
+            {
+                Some(code) => set.insert(code),
+                None => errors.push(FieldError::query(
+                    "category",
+                    format!("unknown category {raw:?}; see /categories"),
+                )),
+            }
+        }
+        q.categories = Some(set);
+    }
+    let year = p.get("year").and_then(|y| match SchoolYear::parse(y) {
+        Some(y) => Some(y),
+        None => {
+            errors.push(FieldError::query(
+                "year",
+                format!("{y:?} is not a school year like 2020-2021"),
+            ));
+            None
+        }
+    });
+    match p.get("school") {
+        Some(s) if s.trim().is_empty() => {
+            errors.push(FieldError::query("school", "must not be empty"))
+        }
+        Some(s) => {
+            q.area = Some(AreaSelector {
+                school: s.trim().to_owned(),
+                year,
+            })
+        }
+        None if p.get("year").is_some() => errors.push(FieldError::query("year", "needs school")),
+        None => {}
+    }
+    if let Some(raw) = p.get("near") {
+        let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
+        let nums: Vec<Option<f64>> = parts.iter().map(|s| s.parse::<f64>().ok()).collect();
+        match nums.as_slice() {
+            [Some(lon), Some(lat)] => match Location::new(*lon, *lat) {
+                Ok(l) => q.near = Some((l.lon(), l.lat())),
+                Err(e) => errors.push(FieldError::query("near", e.to_string())),
+            },
+            _ => errors.push(FieldError::query("near", "must be two numbers: lon,lat")),
+        }
+    }
+    if let Some(raw) = p.get("radius") {
+        let max = std::f64::consts::PI * EARTH_RADIUS_M;
+        match raw.trim().parse::<f64>() {
+            Ok(r) if r.is_finite() && r >= 0.0 && r <= max => q.radius_m = Some(r),
+            _ => errors.push(FieldError::query(
+                "radius",
+                format!("must be a number of metres from 0 to {max:.0}"),
+            )),
+        }
+        if p.get("near").is_none() {
+            errors.push(FieldError::query("radius", "needs near=lon,lat"));
+        }
+    }
+    if let Some(t) = p.get("q") {
+        let t = t.trim();
+        if t.is_empty() || t.chars().count() > 200 {
+            errors.push(FieldError::query("q", "must be 1 to 200 characters"));
+        } else {
+            q.q = Some(t.to_owned());
+        }
+    }
+    q
+}
+
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Closes a FeatureCollection: counts, time stamp and paging links.
+fn finish_collection(
+    out: &mut Vec<u8>,
+    counts: PageCounts,
+    base: &str,
+    path: &str,
+    params: &Params,
+    offset: usize,
+    limit: usize,
+) {
+    let _ = write!(
+        out,
+        "],\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":",
+        counts.matched, counts.returned
+    );
+    json_str(
+        out,
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    out.extend_from_slice(b",\"links\":[");
+    let link = |out: &mut Vec<u8>, rel: &str, off: usize, first: bool| {
+        if !first {
+            out.push(b',');
+        }
+        let qs = params.with_offset(off);
+        let href = if qs.is_empty() {
+            format!("{base}{path}")
+        } else {
+            format!("{base}{path}?{qs}")
+        };
+        out.extend_from_slice(b"{\"rel\":");
+        json_str(out, rel);
+        out.extend_from_slice(b",\"type\":\"application/geo+json\",\"href\":");
+        json_str(out, &href);
+        out.push(b'}');
+    };
+    link(out, "self", offset, true);
+    if offset.saturating_add(counts.returned) < counts.matched {
+        link(out, "next", offset + counts.returned, false);
+    }
+    if offset > 0 {
+        link(out, "prev", offset.saturating_sub(limit), false);
+    }
+    out.extend_from_slice(b"]}");
+}
+
+async fn items(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let allowed = match collection.as_str() {
+        "assets" => ASSET_PARAMS,
+        "schools" => SCHOOL_PARAMS,
+        "catchments" => CATCHMENT_PARAMS,
+        _ => return Err(ApiError::NotFound(format!("no collection {collection:?}"))),
+    };
+    let params = Params::parse(raw.as_deref(), allowed)?;
+    let mut errors = Vec::new();
+    params.check_format(&mut errors);
+    let (limit, offset) = params.paging(&mut errors);
+    let base = state.base_url(&headers);
+    let path = format!("/collections/{collection}/items");
+    let mut out = Vec::with_capacity(1024 + limit.min(2_000) * 640);
+    out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+    let counts = match collection.as_str() {
+        "assets" => {
+            let q = asset_query(&params, &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::Invalid(errors));
+            }
+            state.index.write_assets(&q, offset, limit, &mut out)?
+        }
+        "schools" => {
+            let bbox = params.bbox(&mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::Invalid(errors));
+            }
+            state.index.write_schools(bbox, offset, limit, &mut out)
+        }
+        _ => {
+            let bbox = params.bbox(&mut errors);
+            let year = params.get("year").and_then(|y| {
+                let parsed = SchoolYear::parse(y);
+                if parsed.is_none() {
+                    errors.push(FieldError::query(
+                        "year",
+                        format!("{y:?} is not a school year like 2020-2021"),
+                    ));
+                }
+                parsed
+            });
+            if !errors.is_empty() {
+                return Err(ApiError::Invalid(errors));
+            }
+            state.index.write_catchments(
+                bbox,
+                params.get("school"),
+                year.as_ref(),
+                offset,
+                limit,
+                &mut out,
+            )?
+        }
+    };
+    finish_collection(&mut out, counts, &base, &path, &params, offset, limit);
+    Ok(geojson(out))
+}
+
+async fn item(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(raw.as_deref(), &["f"])?;
+    let mut errors = Vec::new();
+    params.check_format(&mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let missing = || ApiError::NotFound(format!("no feature {id:?} in collection {collection:?}"));
+    let mut out = Vec::with_capacity(2048);
+    let found = match collection.as_str() {
+        "assets" => Uuid::parse_str(&id).is_ok_and(|u| state.index.write_asset(u, &mut out)),
+        "schools" => state.index.write_school(&id, &mut out),
+        "catchments" => {
+            Uuid::parse_str(&id).is_ok_and(|u| state.index.write_catchment(u, &mut out))
+        }
+        _ => return Err(ApiError::NotFound(format!("no collection {collection:?}"))),
+    };
+    if !found {
+        return Err(missing());
+    }
+    // Add the links a Feature response carries, inside the Feature object.
+    if out.last() == Some(&b'}') {
+        out.pop();
+        let base = state.base_url(&headers);
+        let links = serde_json::json!([
+            {"rel": "self", "type": GEOJSON, "href": format!("{base}/collections/{collection}/items/{id}")},
+            {"rel": "collection", "type": "application/json", "href": format!("{base}/collections/{collection}")},
+        ]);
+        out.extend_from_slice(b",\"links\":");
+        let _ = serde_json::to_writer(&mut out, &links);
+        out.push(b'}');
+    }
+    Ok(geojson(out))
+}

@@ -1,0 +1,111 @@
+//! The HTTP interface: an axum router built from [`AppState`].
+//!
+//! Each file owns one group of routes: `ogc` (landing page, conformance,
+//! collections), `items` (features), `summary` (a school's landscape and the
+//! taxonomy), `openapi` (`/api`), `web` (the map page and its static files).
+//! Handlers are thin: parse and check parameters, ask the index, write bytes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::index::Index;
+use crate::store::Store;
+
+pub mod error;
+pub mod items;
+pub mod ogc;
+pub mod openapi;
+pub mod params;
+pub mod summary;
+pub mod web;
+
+/// Settings of the web page.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub tile_url: String,
+    pub tile_attribution: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".into(),
+            tile_attribution: "© OpenStreetMap contributors".into(),
+        }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub index: Index,
+    pub web: Arc<WebConfig>,
+    /// Base for absolute links; `None` derives it from the request's Host.
+    pub public_url: Option<Arc<str>>,
+}
+
+impl AppState {
+    /// The base URL for links in a response.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .unwrap_or("localhost");
+        let proto = match headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+        {
+            Some("https") => "https",
+            _ => "http",
+        };
+        format!("{proto}://{host}")
+    }
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let csp = web::content_security_policy(&state.web.tile_url);
+    Router::new()
+        .merge(ogc::routes())
+        .merge(items::routes())
+        .merge(summary::routes())
+        .merge(openapi::routes())
+        .merge(web::routes())
+        .fallback(ogc::not_found)
+        .with_state(state)
+        .layer(
+            // Reads are open to any origin so other sites can embed the data.
+            CorsLayer::new().allow_origin(Any).allow_methods([
+                Method::GET,
+                Method::HEAD,
+                Method::OPTIONS,
+            ]),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_str(&csp)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
+        ))
+        .layer(TraceLayer::new_for_http())
+}

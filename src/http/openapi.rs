@@ -1,0 +1,150 @@
+//! `/api`: the OpenAPI 3.0 definition of every endpoint and parameter.
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::{DEFAULT_LIMIT, MAX_LIMIT, Params};
+use crate::domain::taxonomy::CATEGORIES;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api", get(api))
+}
+
+async fn api(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = Params::parse(raw.as_deref(), &["f"])?;
+    if let Some(f) = p.get("f")
+        && f != "json"
+    {
+        return Err(ApiError::invalid(
+            "f",
+            format!("format {f:?} is not offered; use json"),
+        ));
+    }
+    let doc = document(&state.base_url(&headers));
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.oai.openapi+json;version=3.0"),
+        )],
+        serde_json::to_vec(&doc).unwrap_or_default(),
+    )
+        .into_response())
+}
+
+fn param(name: &str, description: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema, "style": "form", "explode": false})
+}
+
+fn ok(description: &str, media: &str, schema: Value) -> Value {
+    json!({
+        "200": {"description": description, "content": {media: {"schema": schema}}},
+        "400": {"$ref": "#/components/responses/Problem"},
+        "404": {"$ref": "#/components/responses/Problem"},
+        "500": {"$ref": "#/components/responses/Problem"},
+    })
+}
+
+/// The OpenAPI document.
+pub fn document(base: &str) -> Value {
+    let category_ids: Vec<&str> = CATEGORIES.iter().map(|c| c.id).collect();
+    let f = json!({"$ref": "#/components/parameters/f"});
+    let limit = json!({"$ref": "#/components/parameters/limit"});
+    let offset = json!({"$ref": "#/components/parameters/offset"});
+    let bbox = json!({"$ref": "#/components/parameters/bbox"});
+    let bbox_crs = json!({"$ref": "#/components/parameters/bbox-crs"});
+    let fc = json!({"$ref": "#/components/schemas/FeatureCollection"});
+    let feature = json!({"$ref": "#/components/schemas/Feature"});
+    let any = json!({"type": "object"});
+    let fid = json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The feature's id (a UUID; for schools also the district's school id)."});
+    let school_param = param(
+        "school",
+        "Only assets inside this school's attendance area (id or district id); a school without an area uses a radius around its campus.",
+        json!({"type": "string"}),
+    );
+    let year_param = param(
+        "year",
+        "School year of the attendance area, YYYY-YYYY (default: the newest).",
+        json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"}),
+    );
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "assetmap",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Community asset maps for schools, as OGC API – Features Part 1 Core. All geometry is WGS84 longitude/latitude (CRS84); distances are great-circle metres.",
+            "license": {"name": "MIT OR Apache-2.0"},
+        },
+        "servers": [{"url": base}],
+        "paths": {
+            "/": {"get": {"summary": "Landing page (JSON), or the map page for browsers", "operationId": "getLandingPage", "parameters": [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}}], "responses": ok("Links to the API", "application/json", any.clone())}},
+            "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformanceDeclaration", "parameters": [f.clone()], "responses": ok("The conformance classes", "application/json", any.clone())}},
+            "/api": {"get": {"summary": "This document", "operationId": "getAPI", "parameters": [f.clone()], "responses": ok("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0", any.clone())}},
+            "/categories": {"get": {"summary": "The category taxonomy: ids, labels, aliases, pillars, colours", "operationId": "getCategories", "parameters": [f.clone()], "responses": ok("The taxonomy", "application/json", any.clone())}},
+            "/collections": {"get": {"summary": "The collections: assets, schools, catchments", "operationId": "getCollections", "parameters": [f.clone()], "responses": ok("Collections", "application/json", any.clone())}},
+            "/collections/{collectionId}": {"get": {"summary": "One collection", "operationId": "describeCollection", "parameters": [{"$ref": "#/components/parameters/collectionId"}, f.clone()], "responses": ok("A collection", "application/json", any.clone())}},
+            "/collections/assets/items": {"get": {
+                "summary": "Community assets", "operationId": "getAssets",
+                "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(),
+                    param("category", "Comma-separated category ids (see /categories).", json!({"type": "array", "items": {"type": "string", "enum": category_ids}})),
+                    school_param,
+                    year_param.clone(),
+                    param("near", "lon,lat: sort by great-circle distance from this point and add distance_m to each feature; with limit=k this is the k-nearest query.", json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2})),
+                    param("radius", "With near: only assets within this many metres.", json!({"type": "number", "minimum": 0})),
+                    param("q", "Text the name contains (case-insensitive).", json!({"type": "string", "maxLength": 200})),
+                ],
+                "responses": ok("A page of assets", "application/geo+json", fc.clone())}},
+            "/collections/assets/items/{featureId}": {"get": {"summary": "One asset", "operationId": "getAsset", "parameters": [fid.clone(), f.clone()], "responses": ok("An asset", "application/geo+json", feature.clone())}},
+            "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
+            "/collections/schools/items/{featureId}": {"get": {"summary": "One school", "operationId": "getSchool", "parameters": [fid.clone(), f.clone()], "responses": ok("A school", "application/geo+json", feature.clone())}},
+            "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(),
+                param("school", "Only this school's areas (id or district id).", json!({"type": "string"})), year_param.clone()], "responses": ok("A page of attendance areas", "application/geo+json", fc.clone())}},
+            "/collections/catchments/items/{featureId}": {"get": {"summary": "One attendance area", "operationId": "getCatchment", "parameters": [fid, f.clone()], "responses": ok("An attendance area", "application/geo+json", feature)}},
+            "/schools/{schoolId}/summary": {"get": {
+                "summary": "The landscape of a school's area: count per category, the nearest asset of each category, and the gaps",
+                "operationId": "getSchoolSummary",
+                "parameters": [{"name": "schoolId", "in": "path", "required": true, "schema": {"type": "string"}}, f.clone(), year_param],
+                "responses": ok("The summary", "application/json", any.clone())}},
+        },
+        "components": {
+            "parameters": {
+                "f": {"name": "f", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "geojson"]}},
+                "collectionId": {"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets", "schools", "catchments"]}},
+                "limit": {"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
+                    "description": format!("Page size; larger values are clamped to {MAX_LIMIT}."),
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+                "offset": {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                "bbox": {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+                    "description": "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",
+                    "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
+                "bbox-crs": {"name": "bbox-crs", "in": "query", "required": false, "schema": {"type": "string", "enum": [super::params::CRS84]}},
+            },
+            "schemas": {
+                "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+                    "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
+                    "timeStamp": {"type": "string", "format": "date-time"},
+                    "links": {"type": "array", "items": {"type": "object"}}}},
+                "Feature": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+                    "geometry": {"type": "object"}, "properties": {"type": "object"}}},
+                "Problem": {"type": "object", "description": "RFC 9457 problem details; `errors` names each parameter or field at fault.", "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "in": {"type": "string"}, "detail": {"type": "string"}}}}}},
+            },
+            "responses": {
+                "Problem": {"description": "A problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+            },
+        },
+    })
+}

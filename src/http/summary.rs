@@ -1,0 +1,141 @@
+//! A school's landscape (`/schools/{id}/summary`) and the taxonomy (`/categories`).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, FieldError};
+use super::params::Params;
+use crate::domain::SchoolYear;
+use crate::domain::taxonomy::{self, CATEGORIES};
+use crate::index::{AreaSelector, IndexError, Landscape};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/schools/{id}/summary", get(summary))
+        .route("/categories", get(categories))
+}
+
+/// Distance for people: metres under 1 km, else km with one decimal.
+pub fn human_distance(m: f64) -> String {
+    if m < 1000.0 {
+        format!("{:.0} m", m)
+    } else {
+        format!("{:.1} km", m / 1000.0)
+    }
+}
+
+/// The plain statement of a gap, e.g. "No mental health provider within the
+/// area; nearest 2.3 km away".
+pub fn gap_statement(label: &str, nearest_m: Option<f64>, area: &str) -> String {
+    let what = label.to_lowercase();
+    match nearest_m {
+        Some(d) => format!(
+            "No {what} within {area}; nearest {} away.",
+            human_distance(d)
+        ),
+        None => format!("No {what} within {area}, nor anywhere in the data."),
+    }
+}
+
+/// The JSON summary of a landscape.
+pub fn summary_json(l: &Landscape) -> Value {
+    let area_words = match (&l.year, l.radius_m) {
+        (Some(y), _) => format!("the {y} attendance area"),
+        (None, Some(r)) => format!("{} of the campus", human_distance(r)),
+        (None, None) => "the area".to_owned(),
+    };
+    let mut gaps = Vec::new();
+    let categories: Vec<Value> = l
+        .categories
+        .iter()
+        .map(|c| {
+            let cat = taxonomy::by_id(c.category);
+            let label = cat.map(|c| c.label).unwrap_or(c.category);
+            if c.count == 0 && c.category != taxonomy::OTHER {
+                gaps.push(json!({
+                    "category": c.category,
+                    "label": label,
+                    "nearest_distance_m": c.nearest.as_ref().map(|n| (n.distance_m * 10.0).round() / 10.0),
+                    "statement": gap_statement(label, c.nearest.as_ref().map(|n| n.distance_m), &area_words),
+                }));
+            }
+            json!({
+                "category": c.category,
+                "label": label,
+                "pillar": cat.and_then(|c| c.pillar),
+                "count": c.count,
+                "nearest": c.nearest.as_ref().map(|n| json!({
+                    "id": n.id,
+                    "name": n.name,
+                    "distance_m": (n.distance_m * 10.0).round() / 10.0,
+                    "inside_area": c.nearest_inside,
+                    "coordinates": [n.lon, n.lat],
+                })),
+            })
+        })
+        .collect();
+    json!({
+        "school": {
+            "id": l.school.id,
+            "external_id": l.school.external_id,
+            "name": l.school.name,
+            "level": l.school.level,
+            "coordinates": [l.school.location.lon(), l.school.location.lat()],
+        },
+        "area": match (&l.year, l.radius_m) {
+            (Some(y), _) => json!({"kind": "catchment", "year": y.as_str()}),
+            (None, r) => json!({"kind": "radius", "radius_m": r}),
+        },
+        "total": l.total,
+        "categories": categories,
+        "gaps": gaps,
+    })
+}
+
+async fn summary(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let p = Params::parse(raw.as_deref(), &["f", "year"])?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    p.check_format(&mut errors);
+    let year = p.get("year").and_then(|y| {
+        let parsed = SchoolYear::parse(y);
+        if parsed.is_none() {
+            errors.push(FieldError::query(
+                "year",
+                format!("{y:?} is not a school year like 2020-2021"),
+            ));
+        }
+        parsed
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let landscape = state
+        .index
+        .landscape(&AreaSelector {
+            school: id.clone(),
+            year,
+        })
+        .map_err(|e| match e {
+            IndexError::UnknownSchool(s) => ApiError::NotFound(format!("no school {s:?}")),
+            other => other.into(),
+        })?;
+    Ok(Json(summary_json(&landscape)))
+}
+
+async fn categories(RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+    let p = Params::parse(raw.as_deref(), &["f"])?;
+    let mut errors: Vec<FieldError> = Vec::new();
+    p.check_format(&mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    Ok(Json(json!({ "categories": CATEGORIES })))
+}

@@ -1,0 +1,29 @@
+//! The `assetmap` command: parse, set up logging, dispatch.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use assetmap::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => assetmap::app::run_serve(args).await,
+        Command::Import(cmd) => assetmap::cli::import(cmd).await,
+        Command::Migrate(db) => assetmap::cli::migrate(&db.database_url).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The system of record: one storage trait, chosen at run time by URL scheme.
+//!
+//! `sqlite://…` (the embedded default) and, in a later step, `postgres://…`
+//! implement [`Store`]. Every value is bound, never formatted into SQL. The HTTP
+//! and index layers see only this trait and [`StoreError`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::domain::{Asset, Catchment, School};
+
+pub mod sqlite;
+
+/// What can go wrong in a store, as the layers above need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is not answering; worth retrying.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A stored row does not make a valid domain value.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+/// How many rows of each kind a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub assets: u64,
+    pub schools: u64,
+    pub catchments: u64,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UpsertReport {
+    pub inserted: usize,
+    pub updated: usize,
+}
+
+/// The storage interface. Implementations commit before they return `Ok`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Brings the schema up to date.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Row counts.
+    async fn counts(&self) -> Result<Counts, StoreError>;
+    /// Every asset, of every status.
+    async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
+    /// One asset by id.
+    async fn asset(&self, id: Uuid) -> Result<Asset, StoreError>;
+    /// Inserts or updates assets in one transaction. An asset whose
+    /// (source, source_id) is already stored updates that row and keeps its id and
+    /// creation time; otherwise it is matched by id. Returns the stored values.
+    async fn upsert_assets(
+        &self,
+        assets: &[Asset],
+    ) -> Result<(Vec<Asset>, UpsertReport), StoreError>;
+    /// Deletes an asset.
+    async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError>;
+    /// Every school.
+    async fn schools(&self) -> Result<Vec<School>, StoreError>;
+    /// Inserts or updates schools keyed by external id, in one transaction.
+    /// Returns the stored values (with their ids).
+    async fn upsert_schools(
+        &self,
+        schools: &[School],
+    ) -> Result<(Vec<School>, UpsertReport), StoreError>;
+    /// Every catchment of every year.
+    async fn catchments(&self) -> Result<Vec<Catchment>, StoreError>;
+    /// Inserts or replaces catchments keyed by (school, year), in one transaction.
+    async fn upsert_catchments(&self, catchments: &[Catchment])
+    -> Result<UpsertReport, StoreError>;
+}
+
+/// The database URL used when none is given.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://assetmap.db";
+
+/// Opens the store a URL names: `sqlite://PATH` (or `sqlite::memory:`); `postgres://`
+/// is refused until the PostGIS store lands.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Parses a JSON array of strings stored as text.
+pub(crate) fn string_list(raw: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("string list: {e}")))
+}
+
+/// Parses a JSON object stored as text.
+pub(crate) fn json_object(
+    raw: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("extra properties: {e}")))
+}

@@ -1,1 +1,187 @@
-fn main() {}
+//! Index benchmarks, each beside a bare `rstar` run of the same work, so the
+//! overhead of our index is a ratio measured in one run.
+//!
+//! Run: `cargo bench --bench index` (figures in BENCHMARKS.md).
+//! Data: 1,000,000 random points over Seattle's extent, and the 58 real
+//! elementary attendance areas of `data/seattle/`.
+
+use std::hint::black_box;
+
+use assetmap::domain::sphere::unit_vector;
+use assetmap::domain::{Asset, Bbox, Catchment, Location, School, SchoolYear, Status, taxonomy};
+use assetmap::import::{SchoolFields, parse_catchments, parse_schools};
+use assetmap::index::{AreaSelector, AssetQuery, Index};
+use criterion::{Criterion, criterion_group, criterion_main};
+use geo::{Intersects, MultiPolygon, Point};
+use rstar::primitives::GeomWithData;
+use rstar::{AABB, RTree};
+use uuid::Uuid;
+
+const N: usize = 1_000_000;
+const EXTENT: [f64; 4] = [-122.45, 47.48, -122.22, 47.74];
+
+/// A small deterministic generator (SplitMix64), so every run sees the same data.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn assets(n: usize) -> Vec<Asset> {
+    let mut rng = Rng(42);
+    let cats: Vec<&str> = taxonomy::CATEGORIES.iter().map(|c| c.id).collect();
+    let now = chrono::Utc::now();
+    (0..n)
+        .map(|i| {
+            let lon = EXTENT[0] + rng.next() * (EXTENT[2] - EXTENT[0]);
+            let lat = EXTENT[1] + rng.next() * (EXTENT[3] - EXTENT[1]);
+            Asset {
+                id: Uuid::from_u128(rng.0 as u128 ^ ((i as u128) << 64)),
+                name: format!("Asset {i}"),
+                category: cats[i % cats.len()].to_owned(),
+                description: None,
+                address: Some(format!("{i} Example Ave")),
+                phone: Some("206-555-0100".into()),
+                email: None,
+                website: None,
+                languages: vec!["en".into()],
+                hours: None,
+                accessibility: None,
+                ages_served: None,
+                services: vec![],
+                source: Some("bench".into()),
+                source_id: Some(i.to_string()),
+                last_verified: None,
+                status: Status::Approved,
+                created_at: now,
+                updated_at: now,
+                location: Location::new(lon, lat).expect("in range"),
+                extra: serde_json::Map::new(),
+            }
+        })
+        .collect()
+}
+
+fn seattle() -> (Vec<School>, Vec<Catchment>) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sites = std::fs::read_to_string(format!("{root}/data/seattle/Sites_2020.geojson")).expect("sites");
+    let fields = SchoolFields { id: "SchoolID".into(), name: "property_l".into(), level: Some("status".into()) };
+    let schools = parse_schools(&sites, &fields).expect("schools").items;
+    let map = schools.iter().map(|s| (s.external_id.clone(), s.id)).collect();
+    let es = std::fs::read_to_string(format!("{root}/data/seattle/sps_attendance_area_ES_2020_2021.geojson")).expect("es");
+    let year = SchoolYear::parse("2020-2021").expect("year");
+    let catchments = parse_catchments(&es, "ES_SCH", &year, &map).expect("catchments").items;
+    (schools, catchments)
+}
+
+type P2 = GeomWithData<[f64; 2], u32>;
+type P3 = GeomWithData<[f64; 3], u32>;
+
+fn benches(c: &mut Criterion) {
+    let data = assets(N);
+    let (schools, catchments) = seattle();
+    let p2: Vec<P2> = data.iter().enumerate().map(|(i, a)| P2::new([a.location.lon(), a.location.lat()], i as u32)).collect();
+    let p3: Vec<P3> = data
+        .iter()
+        .enumerate()
+        .map(|(i, a)| P3::new(unit_vector(a.location.lon(), a.location.lat()), i as u32))
+        .collect();
+
+    let mut g = c.benchmark_group("bulk_load_1m");
+    g.sample_size(10);
+    g.bench_function("assetmap", |b| {
+        b.iter(|| {
+            let index = Index::new(1609.344);
+            index.load(black_box(&data), schools.clone(), catchments.clone());
+            index
+        })
+    });
+    g.bench_function("rstar_2d", |b| b.iter(|| RTree::bulk_load(black_box(p2.clone()))));
+    g.bench_function("rstar_2d_and_3d", |b| {
+        b.iter(|| (RTree::bulk_load(black_box(p2.clone())), RTree::bulk_load(black_box(p3.clone()))))
+    });
+    g.finish();
+
+    let index = Index::new(1609.344);
+    index.load(&data, schools.clone(), catchments.clone());
+    let tree2 = RTree::bulk_load(p2.clone());
+    let tree3 = RTree::bulk_load(p3.clone());
+
+    // A box over about 100 assets: 1e-4 of the extent's area.
+    let (w, h) = ((EXTENT[2] - EXTENT[0]) / 100.0, (EXTENT[3] - EXTENT[1]) / 100.0);
+    let (x0, y0) = (-122.33, 47.60);
+    let bbox = Bbox::new(x0, y0, x0 + w, y0 + h).expect("bbox");
+    let env = AABB::from_corners([x0, y0], [x0 + w, y0 + h]);
+    let q_bbox = AssetQuery { bbox: Some(bbox), ..Default::default() };
+    let found = index.query_ids(&q_bbox, 0, 10_000).expect("q").0;
+    eprintln!("bbox query matches {found} assets");
+    let mut g = c.benchmark_group("bbox_100");
+    g.bench_function("assetmap_ids", |b| b.iter(|| index.query_ids(black_box(&q_bbox), 0, 100)));
+    let mut buf = Vec::with_capacity(1 << 20);
+    g.bench_function("assetmap_geojson_bytes", |b| {
+        b.iter(|| {
+            buf.clear();
+            index.write_assets(black_box(&q_bbox), 0, 100, &mut buf)
+        })
+    });
+    g.bench_function("rstar", |b| b.iter(|| tree2.locate_in_envelope(black_box(&env)).map(|e| e.data).collect::<Vec<u32>>()));
+    g.finish();
+
+    let centre = (-122.3321, 47.6062);
+    let q_knn = AssetQuery { near: Some(centre), ..Default::default() };
+    let u = unit_vector(centre.0, centre.1);
+    let mut g = c.benchmark_group("nearest_10");
+    g.bench_function("assetmap_ids", |b| b.iter(|| index.query_ids(black_box(&q_knn), 0, 10)));
+    g.bench_function("assetmap_geojson_bytes", |b| {
+        b.iter(|| {
+            buf.clear();
+            index.write_assets(black_box(&q_knn), 0, 10, &mut buf)
+        })
+    });
+    g.bench_function("rstar", |b| {
+        b.iter(|| {
+            tree3
+                .nearest_neighbor_iter_with_distance_2(black_box(&u))
+                .take(10)
+                .map(|(e, d)| (e.data, d))
+                .collect::<Vec<_>>()
+        })
+    });
+    g.finish();
+
+    // The catchment of Adams Elementary (district id 201).
+    let adams = schools.iter().find(|s| s.external_id == "201").expect("Adams");
+    let area: &MultiPolygon<f64> = &catchments.iter().find(|c| c.school_id == adams.id).expect("area").geometry;
+    let pts: Vec<[f64; 2]> = area.0.iter().flat_map(|p| p.exterior().0.iter().map(|c| [c.x, c.y])).collect();
+    let area_env = AABB::from_points(pts.iter());
+    let q_area = AssetQuery { area: Some(AreaSelector { school: "201".into(), year: None }), ..Default::default() };
+    let members = index.query_ids(&q_area, 0, usize::MAX).expect("q").0;
+    eprintln!("Adams catchment holds {members} assets");
+    let mut g = c.benchmark_group("catchment_all");
+    g.sample_size(20);
+    g.bench_function("assetmap_ids", |b| b.iter(|| index.query_ids(black_box(&q_area), 0, usize::MAX)));
+    g.bench_function("assetmap_geojson_bytes", |b| {
+        b.iter(|| {
+            buf.clear();
+            index.write_assets(black_box(&q_area), 0, usize::MAX, &mut buf)
+        })
+    });
+    g.bench_function("rstar_envelope_then_point_in_polygon", |b| {
+        b.iter(|| {
+            tree2
+                .locate_in_envelope(black_box(&area_env))
+                .filter(|e| area.intersects(&Point::new(e.geom()[0], e.geom()[1])))
+                .map(|e| e.data)
+                .collect::<Vec<u32>>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(index_benches, benches);
+criterion_main!(index_benches);

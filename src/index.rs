@@ -158,6 +158,9 @@ pub struct AssetQuery {
     pub q: Option<String>,
 }
 
+/// A page of ids: (number matched, [(id, distance when `near`)]).
+pub type IdPage = (usize, Vec<(Uuid, Option<f64>)>);
+
 /// The counts of a page of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageCounts {
@@ -740,7 +743,7 @@ impl Index {
         q: &AssetQuery,
         offset: usize,
         limit: usize,
-    ) -> Result<(usize, Vec<(Uuid, Option<f64>)>), IndexError> {
+    ) -> Result<IdPage, IndexError> {
         let st = self.read();
         let (matched, page) = st.select(q, offset, limit)?;
         let near = q.near.is_some();

@@ -19,17 +19,36 @@ async fn landing_conformance_collections_and_api() {
 
     let (status, landing) = get_json(&router, "/?f=json").await;
     assert_eq!(status, StatusCode::OK);
-    let rels: Vec<&str> = landing["links"].as_array().expect("links").iter().filter_map(|l| l["rel"].as_str()).collect();
+    let rels: Vec<&str> = landing["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .filter_map(|l| l["rel"].as_str())
+        .collect();
     for rel in ["self", "service-desc", "conformance", "data"] {
         assert!(rels.contains(&rel), "landing lacks {rel}: {rels:?}");
     }
 
     // Browsers get the page, with a CSP and no inline script allowed.
-    let (status, headers, body) = call(&router, "GET", "/", &[("accept", "text/html,application/xhtml+xml")]).await;
+    let (status, headers, body) = call(
+        &router,
+        "GET",
+        "/",
+        &[("accept", "text/html,application/xhtml+xml")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"].to_str().expect("ct").starts_with("text/html"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/html")
+    );
     let csp = headers["content-security-policy"].to_str().expect("csp");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(String::from_utf8_lossy(&body).contains("<html"));
     // JSON clients get the landing page.
     let (_, headers, _) = call(&router, "GET", "/", &[("accept", "application/json")]).await;
@@ -37,24 +56,54 @@ async fn landing_conformance_collections_and_api() {
 
     let (_, conf) = get_json(&router, "/conformance").await;
     let classes = conf["conformsTo"].as_array().expect("conformsTo");
-    assert!(classes.iter().any(|c| c.as_str().is_some_and(|c| c.ends_with("/conf/core"))));
-    assert!(classes.iter().any(|c| c.as_str().is_some_and(|c| c.ends_with("/conf/geojson"))));
+    assert!(
+        classes
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.ends_with("/conf/core")))
+    );
+    assert!(
+        classes
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.ends_with("/conf/geojson")))
+    );
 
     let (_, cols) = get_json(&router, "/collections").await;
-    let ids: Vec<&str> = cols["collections"].as_array().expect("collections").iter().filter_map(|c| c["id"].as_str()).collect();
+    let ids: Vec<&str> = cols["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
     assert_eq!(ids, vec!["assets", "schools", "catchments"]);
     let bbox = &cols["collections"][0]["extent"]["spatial"]["bbox"][0];
-    assert!(bbox[0].as_f64().expect("minx") < -122.3 && bbox[3].as_f64().expect("maxy") > 47.6, "{bbox}");
+    assert!(
+        bbox[0].as_f64().expect("minx") < -122.3 && bbox[3].as_f64().expect("maxy") > 47.6,
+        "{bbox}"
+    );
     let (status, _) = get_json(&router, "/collections/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // /api documents every route and every asset parameter.
     let (status, headers, body) = call(&router, "GET", "/api", &[]).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"].to_str().expect("ct").starts_with("application/vnd.oai.openapi+json"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("application/vnd.oai.openapi+json")
+    );
     let api: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(api["openapi"], "3.0.3");
-    for path in ["/", "/conformance", "/api", "/collections", "/collections/assets/items", "/collections/assets/items/{featureId}", "/schools/{schoolId}/summary", "/categories"] {
+    for path in [
+        "/",
+        "/conformance",
+        "/api",
+        "/collections",
+        "/collections/assets/items",
+        "/collections/assets/items/{featureId}",
+        "/schools/{schoolId}/summary",
+        "/categories",
+    ] {
         assert!(api["paths"].get(path).is_some(), "/api lacks {path}");
     }
     let documented: Vec<String> = api["paths"]["/collections/assets/items"]["get"]["parameters"]
@@ -67,7 +116,10 @@ async fn landing_conformance_collections_and_api() {
         })
         .collect();
     for p in assetmap::http::items::ASSET_PARAMS {
-        assert!(documented.iter().any(|d| d == p), "{p} not documented in /api: {documented:?}");
+        assert!(
+            documented.iter().any(|d| d == p),
+            "{p} not documented in /api: {documented:?}"
+        );
     }
 }
 
@@ -75,7 +127,8 @@ async fn landing_conformance_collections_and_api() {
 async fn paging_counts_and_links() {
     let (_db, router, index) = demo_router().await;
     assert_eq!(index.len(), 643);
-    let (status, headers, body) = call(&router, "GET", "/collections/assets/items?limit=250", &[]).await;
+    let (status, headers, body) =
+        call(&router, "GET", "/collections/assets/items?limit=250", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/geo+json");
     let page: Value = serde_json::from_slice(&body).expect("json");
@@ -89,16 +142,32 @@ async fn paging_counts_and_links() {
     loop {
         let (_, page) = get_json(&router, &uri).await;
         for f in page["features"].as_array().expect("features") {
-            assert!(seen.insert(f["id"].as_str().expect("id").to_owned()), "repeated feature");
+            assert!(
+                seen.insert(f["id"].as_str().expect("id").to_owned()),
+                "repeated feature"
+            );
             let c = f["geometry"]["coordinates"].as_array().expect("coords");
-            assert!(c[0].as_f64().expect("lon") < -122.0 && c[1].as_f64().expect("lat") > 47.0, "lon/lat order");
+            assert!(
+                c[0].as_f64().expect("lon") < -122.0 && c[1].as_f64().expect("lat") > 47.0,
+                "lon/lat order"
+            );
         }
-        let next = page["links"].as_array().expect("links").iter().find(|l| l["rel"] == "next");
+        let next = page["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .find(|l| l["rel"] == "next");
         match next {
             Some(l) => {
                 let href = l["href"].as_str().expect("href");
                 uri = href.trim_start_matches("http://localhost").to_owned();
-                assert!(page["links"].as_array().expect("links").iter().any(|l| l["rel"] == "self"));
+                assert!(
+                    page["links"]
+                        .as_array()
+                        .expect("links")
+                        .iter()
+                        .any(|l| l["rel"] == "self")
+                );
             }
             None => break,
         }
@@ -112,46 +181,113 @@ async fn paging_counts_and_links() {
     // An offset past the end is an empty page with a prev link.
     let (_, page) = get_json(&router, "/collections/assets/items?offset=5000").await;
     assert_eq!(page["numberReturned"], 0);
-    assert!(page["links"].as_array().expect("links").iter().any(|l| l["rel"] == "prev"));
+    assert!(
+        page["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .any(|l| l["rel"] == "prev")
+    );
 }
 
 #[tokio::test]
 async fn filters_by_category_text_school_and_distance() {
     let (_db, router, _) = demo_router().await;
-    let (_, libs) = get_json(&router, "/collections/assets/items?category=library&limit=10000").await;
+    let (_, libs) = get_json(
+        &router,
+        "/collections/assets/items?category=library&limit=10000",
+    )
+    .await;
     assert_eq!(libs["numberMatched"], 100);
-    assert!(libs["features"].as_array().expect("f").iter().all(|f| f["properties"]["category"] == "library"));
-    let (_, both) = get_json(&router, "/collections/assets/items?category=library,community_centre&limit=1").await;
+    assert!(
+        libs["features"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .all(|f| f["properties"]["category"] == "library")
+    );
+    let (_, both) = get_json(
+        &router,
+        "/collections/assets/items?category=library,community_centre&limit=1",
+    )
+    .await;
     assert_eq!(both["numberMatched"], 128);
-    let (_, q) = get_json(&router, "/collections/assets/items?q=green%20lake&limit=100").await;
+    let (_, q) = get_json(
+        &router,
+        "/collections/assets/items?q=green%20lake&limit=100",
+    )
+    .await;
     assert!(q["numberMatched"].as_u64().expect("n") >= 1);
-    assert!(q["features"].as_array().expect("f").iter().all(|f| f["properties"]["name"].as_str().expect("name").to_lowercase().contains("green lake")));
+    assert!(q["features"].as_array().expect("f").iter().all(|f| {
+        f["properties"]["name"]
+            .as_str()
+            .expect("name")
+            .to_lowercase()
+            .contains("green lake")
+    }));
 
     // near + limit: the k nearest, with distance_m ascending.
-    let (_, near) = get_json(&router, "/collections/assets/items?near=-122.3321,47.6062&limit=5").await;
-    let d: Vec<f64> = near["features"].as_array().expect("f").iter().map(|f| f["properties"]["distance_m"].as_f64().expect("d")).collect();
+    let (_, near) = get_json(
+        &router,
+        "/collections/assets/items?near=-122.3321,47.6062&limit=5",
+    )
+    .await;
+    let d: Vec<f64> = near["features"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .map(|f| f["properties"]["distance_m"].as_f64().expect("d"))
+        .collect();
     assert_eq!(d.len(), 5);
     assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
-    let (_, within) = get_json(&router, "/collections/assets/items?near=-122.3321,47.6062&radius=1000&limit=10000").await;
-    assert!(within["features"].as_array().expect("f").iter().all(|f| f["properties"]["distance_m"].as_f64().expect("d") <= 1000.0));
+    let (_, within) = get_json(
+        &router,
+        "/collections/assets/items?near=-122.3321,47.6062&radius=1000&limit=10000",
+    )
+    .await;
+    assert!(
+        within["features"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .all(|f| f["properties"]["distance_m"].as_f64().expect("d") <= 1000.0)
+    );
 
     // A school by district id or by UUID gives the same assets.
     let (_, by_ext) = get_json(&router, "/collections/assets/items?school=201&limit=10000").await;
     let (_, school) = get_json(&router, "/collections/schools/items/201").await;
     let uuid = school["id"].as_str().expect("id");
-    let (_, by_id) = get_json(&router, &format!("/collections/assets/items?school={uuid}&limit=10000")).await;
+    let (_, by_id) = get_json(
+        &router,
+        &format!("/collections/assets/items?school={uuid}&limit=10000"),
+    )
+    .await;
     assert_eq!(by_ext["features"], by_id["features"]);
     assert!(by_ext["numberMatched"].as_u64().expect("n") > 0);
 
     // An option school without an area uses a one-mile radius around its campus.
     let (_, schools) = get_json(&router, "/collections/schools/items?limit=1000").await;
-    let option = schools["features"].as_array().expect("f").iter()
+    let option = schools["features"]
+        .as_array()
+        .expect("f")
+        .iter()
         .find(|f| f["properties"]["level"] == "Option ELEM")
         .expect("an option school");
     let ext = option["properties"]["external_id"].as_str().expect("ext");
     let c = option["geometry"]["coordinates"].as_array().expect("c");
-    let (_, by_school) = get_json(&router, &format!("/collections/assets/items?school={ext}&limit=10000")).await;
-    let (_, by_radius) = get_json(&router, &format!("/collections/assets/items?near={},{}&radius=1609.344&limit=10000", c[0], c[1])).await;
+    let (_, by_school) = get_json(
+        &router,
+        &format!("/collections/assets/items?school={ext}&limit=10000"),
+    )
+    .await;
+    let (_, by_radius) = get_json(
+        &router,
+        &format!(
+            "/collections/assets/items?near={},{}&radius=1609.344&limit=10000",
+            c[0], c[1]
+        ),
+    )
+    .await;
     assert_eq!(by_school["numberMatched"], by_radius["numberMatched"]);
 
     // Single features, with links.
@@ -160,8 +296,18 @@ async fn filters_by_category_text_school_and_distance() {
     let (status, one) = get_json(&router, &format!("/collections/assets/items/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["properties"], first["properties"]);
-    assert!(one["links"].as_array().expect("links").iter().any(|l| l["rel"] == "collection"));
-    let (status, _) = get_json(&router, "/collections/assets/items/00000000-0000-0000-0000-000000000000").await;
+    assert!(
+        one["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .any(|l| l["rel"] == "collection")
+    );
+    let (status, _) = get_json(
+        &router,
+        "/collections/assets/items/00000000-0000-0000-0000-000000000000",
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = get_json(&router, "/collections/assets/items/not-a-uuid").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -171,8 +317,17 @@ async fn filters_by_category_text_school_and_distance() {
 async fn catchments_schools_and_summary() {
     let (_db, router, _) = demo_router().await;
     let (_, cs) = get_json(&router, "/collections/catchments/items?limit=1000").await;
-    assert_eq!(cs["numberMatched"], 80, "58 elementary + 12 middle + 10 high");
-    assert!(cs["features"].as_array().expect("f").iter().all(|f| f["geometry"]["type"] == "MultiPolygon"));
+    assert_eq!(
+        cs["numberMatched"], 80,
+        "58 elementary + 12 middle + 10 high"
+    );
+    assert!(
+        cs["features"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .all(|f| f["geometry"]["type"] == "MultiPolygon")
+    );
     let (_, one) = get_json(&router, "/collections/catchments/items?school=201").await;
     assert_eq!(one["numberMatched"], 1);
     assert_eq!(one["features"][0]["properties"]["year"], "2020-2021");
@@ -189,12 +344,20 @@ async fn catchments_schools_and_summary() {
     assert_eq!(s["area"]["kind"], "catchment");
     let (_, items) = get_json(&router, "/collections/assets/items?school=201&limit=10000").await;
     assert_eq!(s["total"], items["numberMatched"]);
-    let counted: u64 = s["categories"].as_array().expect("c").iter().map(|c| c["count"].as_u64().expect("n")).sum();
+    let counted: u64 = s["categories"]
+        .as_array()
+        .expect("c")
+        .iter()
+        .map(|c| c["count"].as_u64().expect("n"))
+        .sum();
     assert_eq!(Value::from(counted), s["total"]);
     // Every category with no asset inside is a gap, stated plainly.
     let gaps = s["gaps"].as_array().expect("gaps");
     assert!(gaps.iter().any(|g| g["category"] == "mental_health"));
-    assert!(gaps.iter().all(|g| g["statement"].as_str().expect("s").starts_with("No ")));
+    assert!(
+        gaps.iter()
+            .all(|g| g["statement"].as_str().expect("s").starts_with("No "))
+    );
 
     let (status, p) = get_json(&router, "/schools/999999/summary").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -224,7 +387,10 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing() 
         ("/collections/assets/items?bbox=0,0,1,91", "bbox"),
         ("/collections/assets/items?bbox=a,b,c,d", "bbox"),
         ("/collections/assets/items?bbox=0,NaN,1,1", "bbox"),
-        ("/collections/assets/items?bbox-crs=EPSG:3857&bbox=0,0,1,1", "bbox-crs"),
+        (
+            "/collections/assets/items?bbox-crs=EPSG:3857&bbox=0,0,1,1",
+            "bbox-crs",
+        ),
         ("/collections/assets/items?colour=red", "colour"),
         ("/collections/assets/items?limit=-1", "limit"),
         ("/collections/assets/items?limit=0", "limit"),
@@ -235,12 +401,21 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing() 
         ("/collections/assets/items?near=NaN,47", "near"),
         ("/collections/assets/items?near=1", "near"),
         ("/collections/assets/items?radius=100", "radius"),
-        ("/collections/assets/items?near=-122.3,47.6&radius=-1", "radius"),
-        ("/collections/assets/items?near=-122.3,47.6&radius=inf", "radius"),
+        (
+            "/collections/assets/items?near=-122.3,47.6&radius=-1",
+            "radius",
+        ),
+        (
+            "/collections/assets/items?near=-122.3,47.6&radius=inf",
+            "radius",
+        ),
         ("/collections/assets/items?category=spaceport", "category"),
         ("/collections/assets/items?school=no-such-school", "school"),
         ("/collections/assets/items?school=201&year=1999", "year"),
-        ("/collections/assets/items?school=201&year=1999-2000", "year"),
+        (
+            "/collections/assets/items?school=201&year=1999-2000",
+            "year",
+        ),
         ("/collections/assets/items?year=2020-2021", "year"),
         ("/collections/assets/items?f=xml", "f"),
         ("/collections/assets/items?q=", "q"),
@@ -256,8 +431,14 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing() 
         assert_eq!(headers["content-type"], "application/problem+json", "{uri}");
         let p: Value = serde_json::from_slice(&body).expect("problem json");
         assert_eq!(p["status"], status.as_u16(), "{uri}");
-        let names: Vec<&str> = p["errors"].as_array().map(|e| e.iter().filter_map(|e| e["name"].as_str()).collect()).unwrap_or_default();
-        assert!(names.contains(param), "{uri}: expected {param} in {names:?} ({p})");
+        let names: Vec<&str> = p["errors"]
+            .as_array()
+            .map(|e| e.iter().filter_map(|e| e["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            names.contains(param),
+            "{uri}: expected {param} in {names:?} ({p})"
+        );
     }
     // Wrong method and unknown paths are problems too, never 500.
     let (status, _, _) = call(&router, "GET", "/nowhere", &[]).await;
@@ -280,11 +461,21 @@ async fn bbox_across_the_antimeridian() {
         common::asset(ids[3], 180.0, 1.0, "park", "on the line"),
     ];
     store.upsert_assets(&assets).await.expect("insert");
-    assetmap::app::reload(store.as_ref(), &index).await.expect("reload");
+    assetmap::app::reload(store.as_ref(), &index)
+        .await
+        .expect("reload");
     let router = assetmap::http::router(state);
     let (_, page) = get_json(&router, "/collections/assets/items?bbox=170,-5,-170,5").await;
-    let mut names: Vec<&str> = page["features"].as_array().expect("f").iter().filter_map(|f| f["properties"]["name"].as_str()).collect();
+    let mut names: Vec<&str> = page["features"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .filter_map(|f| f["properties"]["name"].as_str())
+        .collect();
     names.sort();
-    assert_eq!(names, vec!["east of the line", "on the line", "west of the line"]);
+    assert_eq!(
+        names,
+        vec!["east of the line", "on the line", "west of the line"]
+    );
     assert_eq!(page["numberMatched"], 3);
 }

@@ -20,7 +20,11 @@ fn run(args: &[&str], url: &str) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run assetmap");
-    assert!(out.status.success(), "assetmap {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "assetmap {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -34,14 +38,59 @@ fn read_json(path: &std::path::Path) -> Value {
 
 fn import_seattle(url: &str) {
     let sites = seattle("Sites_2020.geojson");
-    let o = run(&["import", "schools", sites.to_str().expect("path"), "--id-field", "SchoolID", "--name-field", "property_l", "--level-field", "status"], url);
-    assert!(stderr(&o).contains("schools: 117 inserted"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "import",
+            "schools",
+            sites.to_str().expect("path"),
+            "--id-field",
+            "SchoolID",
+            "--name-field",
+            "property_l",
+            "--level-field",
+            "status",
+        ],
+        url,
+    );
+    assert!(
+        stderr(&o).contains("schools: 117 inserted"),
+        "{}",
+        stderr(&o)
+    );
     let es = seattle("sps_attendance_area_ES_2020_2021.geojson");
-    let o = run(&["import", "catchments", es.to_str().expect("path"), "--school-field", "ES_SCH", "--year", "2020-2021"], url);
-    assert!(stderr(&o).contains("catchments: 58 inserted"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "import",
+            "catchments",
+            es.to_str().expect("path"),
+            "--school-field",
+            "ES_SCH",
+            "--year",
+            "2020-2021",
+        ],
+        url,
+    );
+    assert!(
+        stderr(&o).contains("catchments: 58 inserted"),
+        "{}",
+        stderr(&o)
+    );
     let assets = seattle("seattle_community_assets_combined.geojson");
-    let o = run(&["import", "assets", assets.to_str().expect("path"), "--id-field", "id"], url);
-    assert!(stderr(&o).contains("assets: 643 inserted, 0 updated, 0 skipped"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "import",
+            "assets",
+            assets.to_str().expect("path"),
+            "--id-field",
+            "id",
+        ],
+        url,
+    );
+    assert!(
+        stderr(&o).contains("assets: 643 inserted, 0 updated, 0 skipped"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[tokio::test]
@@ -51,8 +100,21 @@ async fn every_elementary_area_holds_exactly_the_assets_inside_it() {
 
     // Importing the same file again updates, never duplicates.
     let assets_path = seattle("seattle_community_assets_combined.geojson");
-    let o = run(&["import", "assets", assets_path.to_str().expect("path"), "--id-field", "id"], &db.url);
-    assert!(stderr(&o).contains("assets: 0 inserted, 643 updated"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "import",
+            "assets",
+            assets_path.to_str().expect("path"),
+            "--id-field",
+            "id",
+        ],
+        &db.url,
+    );
+    assert!(
+        stderr(&o).contains("assets: 0 inserted, 643 updated"),
+        "{}",
+        stderr(&o)
+    );
 
     let (_, index, state) = common::app(&db.url, false).await;
     assert_eq!(index.len(), 643);
@@ -87,10 +149,17 @@ async fn every_elementary_area_holds_exactly_the_assets_inside_it() {
             .filter(|p| mp.intersects(&Point::new(p.1, p.2)))
             .map(|p| p.0.as_str())
             .collect();
-        let (status, page) = get_json(&router, &format!("/collections/assets/items?school={school}&limit=10000")).await;
+        let (status, page) = get_json(
+            &router,
+            &format!("/collections/assets/items?school={school}&limit=10000"),
+        )
+        .await;
         assert_eq!(status, 200);
         let feats = page["features"].as_array().expect("features");
-        let got: BTreeSet<&str> = feats.iter().map(|f| f["properties"]["source_id"].as_str().expect("source id")).collect();
+        let got: BTreeSet<&str> = feats
+            .iter()
+            .map(|f| f["properties"]["source_id"].as_str().expect("source id"))
+            .collect();
         assert_eq!(got, want, "school {school}");
         assert_eq!(page["numberMatched"].as_u64(), Some(want.len() as u64));
         // Each asset carries the file's other properties.
@@ -122,29 +191,64 @@ fn bad_features_are_skipped_with_a_reason_and_a_total() {
         ]}"#,
     )
     .expect("write");
-    let o = run(&["import", "assets", file.to_str().expect("path"), "--id-field", "id"], &db.url);
+    let o = run(
+        &[
+            "import",
+            "assets",
+            file.to_str().expect("path"),
+            "--id-field",
+            "id",
+        ],
+        &db.url,
+    );
     let err = stderr(&o);
     assert!(err.contains("skipped feature 2: null geometry"), "{err}");
-    assert!(err.contains("skipped feature 3: invalid coordinates"), "{err}");
+    assert!(
+        err.contains("skipped feature 3: invalid coordinates"),
+        "{err}"
+    );
     assert!(err.contains("unknown category \"moon base\""), "{err}");
-    assert!(err.contains("assets: 2 inserted, 0 updated, 2 skipped, 1 warnings"), "{err}");
+    assert!(
+        err.contains("assets: 2 inserted, 0 updated, 2 skipped, 1 warnings"),
+        "{err}"
+    );
 
     // A file that is not GeoJSON fails the command, naming the problem.
     std::fs::write(&file, "not json").expect("write");
     let out = Command::new(BIN)
-        .args(["import", "assets", file.to_str().expect("path"), "--database-url", &db.url])
+        .args([
+            "import",
+            "assets",
+            file.to_str().expect("path"),
+            "--database-url",
+            &db.url,
+        ])
         .output()
         .expect("run");
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not a GeoJSON FeatureCollection"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a GeoJSON FeatureCollection"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]
 async fn serve_loads_the_demo_answers_and_stops_on_sigterm() {
     let db = common::temp_sqlite();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db.url])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &db.url,
+        ])
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -153,22 +257,46 @@ async fn serve_loads_the_demo_answers_and_stops_on_sigterm() {
     let base = format!("http://127.0.0.1:{port}");
     let mut ready = false;
     for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{base}/collections/assets/items?limit=1")).send().await {
+        if let Ok(r) = client
+            .get(format!("{base}/collections/assets/items?limit=1"))
+            .send()
+            .await
+        {
             let v: Value = r.json().await.expect("json");
-            assert_eq!(v["numberMatched"], 643, "the demo set is loaded into an empty database");
+            assert_eq!(
+                v["numberMatched"], 643,
+                "the demo set is loaded into an empty database"
+            );
             ready = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(ready, "server did not come up");
-    let page = client.get(&base).header("accept", "text/html").send().await.expect("page");
-    assert!(page.headers()["content-type"].to_str().expect("ct").starts_with("text/html"));
-    let leaflet = client.get(format!("{base}/static/vendor/leaflet/leaflet.js")).send().await.expect("leaflet");
+    let page = client
+        .get(&base)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/html")
+    );
+    let leaflet = client
+        .get(format!("{base}/static/vendor/leaflet/leaflet.js"))
+        .send()
+        .await
+        .expect("leaflet");
     assert_eq!(leaflet.status(), 200);
 
     let pid = child.id().expect("pid").to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
         .await

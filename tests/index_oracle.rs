@@ -18,7 +18,11 @@ fn lonlat() -> impl Strategy<Value = (f64, f64)> {
 /// Points spread over the globe, some clustered near the antimeridian and the poles.
 fn points() -> impl Strategy<Value = Vec<(f64, f64)>> {
     let anywhere = lonlat().boxed();
-    let antimeridian = (prop_oneof![170.0f64..=180.0, -180.0f64..=-170.0], -10.0f64..=10.0).boxed();
+    let antimeridian = (
+        prop_oneof![170.0f64..=180.0, -180.0f64..=-170.0],
+        -10.0f64..=10.0,
+    )
+        .boxed();
     let polar = (-180.0f64..=180.0, 85.0f64..=90.0).boxed();
     proptest::collection::vec(prop_oneof![anywhere, antimeridian, polar], 0..300)
 }
@@ -30,7 +34,10 @@ fn build(points: &[(f64, f64)]) -> (Index, Vec<(Uuid, f64, f64)>) {
         .enumerate()
         .map(|(i, &(x, y))| (Uuid::from_u128(i as u128 + 1), x, y))
         .collect();
-    let assets: Vec<_> = rows.iter().map(|&(id, x, y)| common::asset(id, x, y, "park", "p")).collect();
+    let assets: Vec<_> = rows
+        .iter()
+        .map(|&(id, x, y)| common::asset(id, x, y, "park", "p"))
+        .collect();
     index.load(&assets, vec![], vec![]);
     (index, rows)
 }

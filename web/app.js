@@ -69,7 +69,7 @@
       const c = categories[f.properties.category] || { color: '#333', label: f.properties.category };
       counts[f.properties.category] = (counts[f.properties.category] || 0) + 1;
       const [lon, lat] = f.geometry.coordinates;
-      const marker = L.circleMarker([lat, lon], { radius: 6, color: '#fff', weight: 1, fillColor: c.color, fillOpacity: 0.9 });
+      const marker = L.circleMarker([lat, lon], { radius: 6, color: '#fff', weight: 1, fillColor: c.color, fillOpacity: 0.9, className: 'asset-marker' });
       marker.bindPopup(() => popupFor(f, campus));
       marker.on('click', () => select(f.id));
       marker.addTo(assetLayer);
@@ -105,6 +105,7 @@
       $('summary-title').textContent = 'Pick a school';
       $('summary-area').textContent = '';
       $('gaps').replaceChildren();
+      $('gaps-title').textContent = 'What is missing';
       const all = await getJSON('/collections/assets/items?limit=10000');
       drawAssets(all.features, null);
       status(all.numberMatched + ' assets in the district');
@@ -132,7 +133,7 @@
       .bindPopup(() => { const b = el('div', null, 'popup'); b.appendChild(el('h3', school.properties.name)); b.appendChild(el('p', 'Campus', 'meta')); return b; })
       .addTo(areaLayer);
     drawAssets(assets.features, campus);
-    map.fitBounds(bounds, { padding: [20, 20] });
+    map.fitBounds(bounds, { padding: [20, 20], animate: false });
     $('summary-title').textContent = school.properties.name;
     $('summary-area').textContent = summary.area.kind === 'catchment'
       ? summary.total + ' assets in the ' + summary.area.year + ' attendance area'
@@ -140,6 +141,9 @@
     const gaps = $('gaps');
     gaps.replaceChildren();
     for (const g of summary.gaps) gaps.appendChild(el('li', g.statement));
+    $('gaps-title').textContent = summary.gaps.length
+      ? 'What is missing: ' + summary.gaps.length + ' categories with nothing in the area'
+      : 'Every category has at least one asset in the area';
     status('');
   }
 

@@ -14,7 +14,9 @@ use uuid::Uuid;
 
 /// A file of the Seattle demo set in `data/seattle/`.
 pub fn seattle(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/seattle").join(file)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/seattle")
+        .join(file)
 }
 
 /// Sends one request to the router without a port; returns status, headers and body.
@@ -37,14 +39,24 @@ pub async fn call(
         .expect("infallible");
     let status = res.status();
     let headers = res.headers().clone();
-    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
     (status, headers, body)
 }
 
 /// GET as JSON: status and parsed body.
-pub async fn get_json(router: &axum::Router, uri: &str) -> (axum::http::StatusCode, serde_json::Value) {
+pub async fn get_json(
+    router: &axum::Router,
+    uri: &str,
+) -> (axum::http::StatusCode, serde_json::Value) {
     let (status, _, body) = call(router, "GET", uri, &[]).await;
-    let v = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    let v = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
     (status, v)
 }
 
@@ -53,7 +65,9 @@ pub fn asset(id: Uuid, lon: f64, lat: f64, category: &str, name: &str) -> Asset 
     Asset {
         id,
         name: name.into(),
-        category: taxonomy::resolve(category).unwrap_or(taxonomy::OTHER).into(),
+        category: taxonomy::resolve(category)
+            .unwrap_or(taxonomy::OTHER)
+            .into(),
         description: None,
         address: None,
         phone: None,

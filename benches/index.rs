@@ -69,13 +69,26 @@ fn assets(n: usize) -> Vec<Asset> {
 
 fn seattle() -> (Vec<School>, Vec<Catchment>) {
     let root = env!("CARGO_MANIFEST_DIR");
-    let sites = std::fs::read_to_string(format!("{root}/data/seattle/Sites_2020.geojson")).expect("sites");
-    let fields = SchoolFields { id: "SchoolID".into(), name: "property_l".into(), level: Some("status".into()) };
+    let sites =
+        std::fs::read_to_string(format!("{root}/data/seattle/Sites_2020.geojson")).expect("sites");
+    let fields = SchoolFields {
+        id: "SchoolID".into(),
+        name: "property_l".into(),
+        level: Some("status".into()),
+    };
     let schools = parse_schools(&sites, &fields).expect("schools").items;
-    let map = schools.iter().map(|s| (s.external_id.clone(), s.id)).collect();
-    let es = std::fs::read_to_string(format!("{root}/data/seattle/sps_attendance_area_ES_2020_2021.geojson")).expect("es");
+    let map = schools
+        .iter()
+        .map(|s| (s.external_id.clone(), s.id))
+        .collect();
+    let es = std::fs::read_to_string(format!(
+        "{root}/data/seattle/sps_attendance_area_ES_2020_2021.geojson"
+    ))
+    .expect("es");
     let year = SchoolYear::parse("2020-2021").expect("year");
-    let catchments = parse_catchments(&es, "ES_SCH", &year, &map).expect("catchments").items;
+    let catchments = parse_catchments(&es, "ES_SCH", &year, &map)
+        .expect("catchments")
+        .items;
     (schools, catchments)
 }
 
@@ -85,7 +98,11 @@ type P3 = GeomWithData<[f64; 3], u32>;
 fn benches(c: &mut Criterion) {
     let data = assets(N);
     let (schools, catchments) = seattle();
-    let p2: Vec<P2> = data.iter().enumerate().map(|(i, a)| P2::new([a.location.lon(), a.location.lat()], i as u32)).collect();
+    let p2: Vec<P2> = data
+        .iter()
+        .enumerate()
+        .map(|(i, a)| P2::new([a.location.lon(), a.location.lat()], i as u32))
+        .collect();
     let p3: Vec<P3> = data
         .iter()
         .enumerate()
@@ -101,9 +118,16 @@ fn benches(c: &mut Criterion) {
             index
         })
     });
-    g.bench_function("rstar_2d", |b| b.iter(|| RTree::bulk_load(black_box(p2.clone()))));
+    g.bench_function("rstar_2d", |b| {
+        b.iter(|| RTree::bulk_load(black_box(p2.clone())))
+    });
     g.bench_function("rstar_2d_and_3d", |b| {
-        b.iter(|| (RTree::bulk_load(black_box(p2.clone())), RTree::bulk_load(black_box(p3.clone()))))
+        b.iter(|| {
+            (
+                RTree::bulk_load(black_box(p2.clone())),
+                RTree::bulk_load(black_box(p3.clone())),
+            )
+        })
     });
     g.finish();
 
@@ -113,15 +137,23 @@ fn benches(c: &mut Criterion) {
     let tree3 = RTree::bulk_load(p3.clone());
 
     // A box over about 100 assets: 1e-4 of the extent's area.
-    let (w, h) = ((EXTENT[2] - EXTENT[0]) / 100.0, (EXTENT[3] - EXTENT[1]) / 100.0);
+    let (w, h) = (
+        (EXTENT[2] - EXTENT[0]) / 100.0,
+        (EXTENT[3] - EXTENT[1]) / 100.0,
+    );
     let (x0, y0) = (-122.33, 47.60);
     let bbox = Bbox::new(x0, y0, x0 + w, y0 + h).expect("bbox");
     let env = AABB::from_corners([x0, y0], [x0 + w, y0 + h]);
-    let q_bbox = AssetQuery { bbox: Some(bbox), ..Default::default() };
+    let q_bbox = AssetQuery {
+        bbox: Some(bbox),
+        ..Default::default()
+    };
     let found = index.query_ids(&q_bbox, 0, 10_000).expect("q").0;
     eprintln!("bbox query matches {found} assets");
     let mut g = c.benchmark_group("bbox_100");
-    g.bench_function("assetmap_ids", |b| b.iter(|| index.query_ids(black_box(&q_bbox), 0, 100)));
+    g.bench_function("assetmap_ids", |b| {
+        b.iter(|| index.query_ids(black_box(&q_bbox), 0, 100))
+    });
     let mut buf = Vec::with_capacity(1 << 20);
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
@@ -129,14 +161,26 @@ fn benches(c: &mut Criterion) {
             index.write_assets(black_box(&q_bbox), 0, 100, &mut buf)
         })
     });
-    g.bench_function("rstar", |b| b.iter(|| tree2.locate_in_envelope(black_box(&env)).map(|e| e.data).collect::<Vec<u32>>()));
+    g.bench_function("rstar", |b| {
+        b.iter(|| {
+            tree2
+                .locate_in_envelope(black_box(&env))
+                .map(|e| e.data)
+                .collect::<Vec<u32>>()
+        })
+    });
     g.finish();
 
     let centre = (-122.3321, 47.6062);
-    let q_knn = AssetQuery { near: Some(centre), ..Default::default() };
+    let q_knn = AssetQuery {
+        near: Some(centre),
+        ..Default::default()
+    };
     let u = unit_vector(centre.0, centre.1);
     let mut g = c.benchmark_group("nearest_10");
-    g.bench_function("assetmap_ids", |b| b.iter(|| index.query_ids(black_box(&q_knn), 0, 10)));
+    g.bench_function("assetmap_ids", |b| {
+        b.iter(|| index.query_ids(black_box(&q_knn), 0, 10))
+    });
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
@@ -155,16 +199,35 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     // The catchment of Adams Elementary (district id 201).
-    let adams = schools.iter().find(|s| s.external_id == "201").expect("Adams");
-    let area: &MultiPolygon<f64> = &catchments.iter().find(|c| c.school_id == adams.id).expect("area").geometry;
-    let pts: Vec<[f64; 2]> = area.0.iter().flat_map(|p| p.exterior().0.iter().map(|c| [c.x, c.y])).collect();
+    let adams = schools
+        .iter()
+        .find(|s| s.external_id == "201")
+        .expect("Adams");
+    let area: &MultiPolygon<f64> = &catchments
+        .iter()
+        .find(|c| c.school_id == adams.id)
+        .expect("area")
+        .geometry;
+    let pts: Vec<[f64; 2]> = area
+        .0
+        .iter()
+        .flat_map(|p| p.exterior().0.iter().map(|c| [c.x, c.y]))
+        .collect();
     let area_env = AABB::from_points(pts.iter());
-    let q_area = AssetQuery { area: Some(AreaSelector { school: "201".into(), year: None }), ..Default::default() };
+    let q_area = AssetQuery {
+        area: Some(AreaSelector {
+            school: "201".into(),
+            year: None,
+        }),
+        ..Default::default()
+    };
     let members = index.query_ids(&q_area, 0, usize::MAX).expect("q").0;
     eprintln!("Adams catchment holds {members} assets");
     let mut g = c.benchmark_group("catchment_all");
     g.sample_size(20);
-    g.bench_function("assetmap_ids", |b| b.iter(|| index.query_ids(black_box(&q_area), 0, usize::MAX)));
+    g.bench_function("assetmap_ids", |b| {
+        b.iter(|| index.query_ids(black_box(&q_area), 0, usize::MAX))
+    });
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();

@@ -39,8 +39,22 @@ use crate::domain::taxonomy::{self, CATEGORIES};
 use crate::domain::{Asset, Bbox, Catchment, School, SchoolYear, Status};
 use crate::encode::{self, FeatureBytes};
 
-type PlanarEntry = GeomWithData<[f64; 2], u32>;
-type SphereEntry = GeomWithData<[f64; 3], u32>;
+/// What an R-tree entry carries besides its point: the slot, and what a query
+/// needs most often without touching the slot (category, and the high 64 bits of
+/// the id, which order results almost always without a look-up).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Key {
+    slot: u32,
+    category: u8,
+    prefix: u64,
+}
+
+type PlanarEntry = GeomWithData<[f64; 2], Key>;
+type SphereEntry = GeomWithData<[f64; 3], Key>;
+
+fn id_prefix(id: &Uuid) -> u64 {
+    (id.as_u128() >> 64) as u64
+}
 
 /// Errors a query can meet in the index.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -256,6 +270,22 @@ impl State {
         self.slot(s).id
     }
 
+    fn key(&self, s: u32) -> Key {
+        let sl = self.slot(s);
+        Key {
+            slot: s,
+            category: sl.category,
+            prefix: id_prefix(&sl.id),
+        }
+    }
+
+    /// Orders keys as the collection is ordered (by id).
+    fn cmp_keys(&self, a: &Key, b: &Key) -> std::cmp::Ordering {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| self.id_of(a.slot).cmp(&self.id_of(b.slot)))
+    }
+
     fn shape_contains(shape: &Shape, envelope: &AABB<[f64; 2]>, slot: &Slot) -> bool {
         match shape {
             Shape::Polygon(mp) => {
@@ -275,12 +305,12 @@ impl State {
                 .planar
                 .locate_in_envelope(envelope)
                 .filter(|e| mp.intersects(&Point::new(e.geom()[0], e.geom()[1])))
-                .map(|e| e.data)
+                .map(|e| e.data.slot)
                 .collect(),
             Shape::Circle { lon, lat, radius_m } => self
                 .sphere
                 .locate_within_distance(unit_vector(*lon, *lat), chord2_for_metres(*radius_m))
-                .map(|e| e.data)
+                .map(|e| e.data.slot)
                 .collect(),
         };
         members.sort_unstable_by_key(|&s| self.id_of(s));
@@ -309,8 +339,9 @@ impl State {
             .binary_search_by_key(&id, |&o| self.id_of(o))
             .unwrap_or_else(|e| e);
         self.order.insert(at, s);
-        self.planar.insert(PlanarEntry::new([lon, lat], s));
-        self.sphere.insert(SphereEntry::new(unit, s));
+        let key = self.key(s);
+        self.planar.insert(PlanarEntry::new([lon, lat], key));
+        self.sphere.insert(SphereEntry::new(unit, key));
         self.category_counts[category as usize] += 1;
         for a in 0..self.areas.len() {
             let inside = {
@@ -346,8 +377,9 @@ impl State {
         if let Ok(at) = self.order.binary_search_by_key(&id, |&o| self.id_of(o)) {
             self.order.remove(at);
         }
-        self.planar.remove(&PlanarEntry::new([lon, lat], s));
-        self.sphere.remove(&SphereEntry::new(unit, s));
+        let key = self.key(s);
+        self.planar.remove(&PlanarEntry::new([lon, lat], key));
+        self.sphere.remove(&SphereEntry::new(unit, key));
         self.category_counts[category as usize] -= 1;
         self.slots[s as usize] = None;
         self.free.push(s);
@@ -467,11 +499,12 @@ impl State {
         let q_folded = q.q.as_ref().map(|s| s.to_lowercase());
         let near_unit = q.near.map(|(lon, lat)| unit_vector(lon, lat));
         let radius_c2 = q.radius_m.map(chord2_for_metres);
-        let attrs_ok = |sl: &Slot| {
-            q.categories.is_none_or(|c| c.contains(sl.category))
+        // Attribute filters; the slot is only read for `q`.
+        let attrs_ok = |k: &Key| {
+            q.categories.is_none_or(|c| c.contains(k.category))
                 && q_folded
                     .as_deref()
-                    .is_none_or(|t| sl.name_folded.contains(t))
+                    .is_none_or(|t| self.slot(k.slot).name_folded.contains(t))
         };
 
         // The k-nearest path: nothing bounds the candidates, so walk the sphere
@@ -481,7 +514,7 @@ impl State {
             let matched = if filtered {
                 self.order
                     .iter()
-                    .filter(|&&s| attrs_ok(self.slot(s)))
+                    .filter(|&&s| attrs_ok(&self.key(s)))
                     .count()
             } else {
                 self.order.len()
@@ -489,41 +522,44 @@ impl State {
             let page = self
                 .sphere
                 .nearest_neighbor_iter_with_distance_2(&u)
-                .filter(|(e, _)| !filtered || attrs_ok(self.slot(e.data)))
+                .filter(|(e, _)| !filtered || attrs_ok(&e.data))
                 .skip(offset)
                 .take(limit)
-                .map(|(e, d2)| (e.data, metres_for_chord2(d2)))
+                .map(|(e, d2)| (e.data.slot, metres_for_chord2(d2)))
                 .collect();
             return Ok((matched, page));
         }
 
-        let keep = |s: u32| {
-            let sl = self.slot(s);
-            attrs_ok(sl)
-                && q.bbox.is_none_or(|b| b.contains(sl.lon, sl.lat))
-                && match (near_unit, radius_c2) {
-                    (Some(u), Some(c2)) => chord2(&u, &sl.unit) <= c2,
-                    _ => true,
-                }
+        // Whether a candidate passes the filters its source did not apply.
+        let keep = |k: &Key, check_bbox: bool, check_radius: bool| {
+            attrs_ok(k)
+                && (!check_bbox
+                    || q.bbox.is_none_or(|b| {
+                        let sl = self.slot(k.slot);
+                        b.contains(sl.lon, sl.lat)
+                    }))
+                && (!check_radius
+                    || match (near_unit, radius_c2) {
+                        (Some(u), Some(c2)) => chord2(&u, &self.slot(k.slot).unit) <= c2,
+                        _ => true,
+                    })
         };
         // Candidates from the most selective source; `sorted` says whether they
         // already come in the collection's order.
-        let (mut hits, sorted): (Vec<u32>, bool) = if let Some(a) = area {
-            (
-                self.areas[a]
-                    .members
-                    .iter()
-                    .copied()
-                    .filter(|&s| keep(s))
-                    .collect(),
-                true,
-            )
+        let (mut hits, sorted): (Vec<Key>, bool) = if let Some(a) = area {
+            let v = self.areas[a]
+                .members
+                .iter()
+                .map(|&s| self.key(s))
+                .filter(|k| keep(k, true, true))
+                .collect();
+            (v, true)
         } else if let (Some(u), Some(c2)) = (near_unit, radius_c2) {
             let v = self
                 .sphere
                 .locate_within_distance(u, c2)
                 .map(|e| e.data)
-                .filter(|&s| keep(s))
+                .filter(|k| keep(k, true, false))
                 .collect();
             (v, false)
         } else if let Some(b) = q.bbox {
@@ -534,20 +570,23 @@ impl State {
                     self.planar
                         .locate_in_envelope(&env)
                         .map(|e| e.data)
-                        .filter(|&s| keep(s)),
+                        .filter(|k| keep(k, false, true)),
                 );
             }
             // A point at exactly ±180 can be found by both halves.
             if b.crosses_antimeridian() {
-                v.sort_unstable();
-                v.dedup();
+                v.sort_unstable_by_key(|k| k.slot);
+                v.dedup_by_key(|k| k.slot);
             }
             (v, false)
         } else {
-            (
-                self.order.iter().copied().filter(|&s| keep(s)).collect(),
-                true,
-            )
+            let v = self
+                .order
+                .iter()
+                .map(|&s| self.key(s))
+                .filter(|k| keep(k, true, true))
+                .collect();
+            (v, true)
         };
         let matched = hits.len();
         let end = offset.saturating_add(limit).min(matched);
@@ -556,13 +595,12 @@ impl State {
         }
 
         if let Some(u) = near_unit {
-            let mut with_d: Vec<(u32, f64)> = hits
+            let mut with_d: Vec<(Key, f64)> = hits
                 .into_iter()
-                .map(|s| (s, chord2(&u, &self.slot(s).unit)))
+                .map(|k| (k, chord2(&u, &self.slot(k.slot).unit)))
                 .collect();
-            let cmp = |a: &(u32, f64), b: &(u32, f64)| {
-                a.1.total_cmp(&b.1)
-                    .then_with(|| self.id_of(a.0).cmp(&self.id_of(b.0)))
+            let cmp = |a: &(Key, f64), b: &(Key, f64)| {
+                a.1.total_cmp(&b.1).then_with(|| self.cmp_keys(&a.0, &b.0))
             };
             if end < with_d.len() {
                 with_d.select_nth_unstable_by(end, cmp);
@@ -573,16 +611,22 @@ impl State {
                 matched,
                 with_d[offset..end]
                     .iter()
-                    .map(|&(s, c2)| (s, metres_for_chord2(c2)))
+                    .map(|&(k, c2)| (k.slot, metres_for_chord2(c2)))
                     .collect(),
             ));
         }
-        if !sorted {
-            hits.sort_unstable_by_key(|&s| self.id_of(s));
+        // Results that span pages are ordered by id, so that paging is stable. A
+        // result that fits in one page is already complete, in any order.
+        let one_page = offset == 0 && matched <= limit;
+        if !sorted && !one_page {
+            hits.sort_unstable_by(|a, b| self.cmp_keys(a, b));
         }
         Ok((
             matched,
-            hits[offset..end].iter().map(|&s| (s, f64::NAN)).collect(),
+            hits[offset..end]
+                .iter()
+                .map(|k| (k.slot, f64::NAN))
+                .collect(),
         ))
     }
 }
@@ -638,22 +682,51 @@ impl Index {
     /// Replaces everything with the given data, bulk-loading the trees.
     /// Only approved assets are indexed.
     pub fn load(&self, assets: &[Asset], schools: Vec<School>, catchments: Vec<Catchment>) {
-        // Build outside the lock; swap in at the end.
-        let mut slots: Vec<Option<Slot>> = assets
+        // Build outside the lock, on every core (most of the work is writing each
+        // feature's bytes); swap in at the end.
+        let approved: Vec<&Asset> = assets
             .iter()
             .filter(|a| a.status == Status::Approved)
-            .map(|a| Some(Slot::from_asset(a)))
             .collect();
-        slots.sort_by_key(|s| s.as_ref().map(|s| s.id));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .max(1);
+        let chunk = approved.len().div_ceil(threads).max(1);
+        let mut slots: Vec<Option<Slot>> = std::thread::scope(|scope| {
+            let parts: Vec<_> = approved
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|a| Some(Slot::from_asset(a)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        slots.sort_unstable_by_key(|s| s.as_ref().map(|s| s.id));
         slots.dedup_by_key(|s| s.as_ref().map(|s| s.id));
         let n = u32::try_from(slots.len()).expect("fewer than 2^32 assets");
         let live = |i: u32| slots[i as usize].as_ref().expect("just built");
+        let key = |i: u32| Key {
+            slot: i,
+            category: live(i).category,
+            prefix: id_prefix(&live(i).id),
+        };
         let planar = RTree::bulk_load(
             (0..n)
-                .map(|i| PlanarEntry::new([live(i).lon, live(i).lat], i))
+                .map(|i| PlanarEntry::new([live(i).lon, live(i).lat], key(i)))
                 .collect(),
         );
-        let sphere = RTree::bulk_load((0..n).map(|i| SphereEntry::new(live(i).unit, i)).collect());
+        let sphere = RTree::bulk_load(
+            (0..n)
+                .map(|i| SphereEntry::new(live(i).unit, key(i)))
+                .collect(),
+        );
         let mut category_counts = vec![0; CATEGORIES.len()];
         for i in 0..n {
             category_counts[live(i).category as usize] += 1;
@@ -925,7 +998,7 @@ impl Index {
         let mut missing = st.category_counts.iter().filter(|&&c| c > 0).count();
         if missing > 0 {
             for (e, d2) in st.sphere.nearest_neighbor_iter_with_distance_2(&campus) {
-                let sl = st.slot(e.data);
+                let sl = st.slot(e.data.slot);
                 let c = sl.category as usize;
                 if nearest[c].is_none() {
                     nearest[c] = Some(Nearest {

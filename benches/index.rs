@@ -9,6 +9,7 @@ use std::hint::black_box;
 
 use assetmap::domain::sphere::unit_vector;
 use assetmap::domain::{Asset, Bbox, Catchment, Location, School, SchoolYear, Status, taxonomy};
+use assetmap::encode::{self, FeatureBytes};
 use assetmap::import::{SchoolFields, parse_catchments, parse_schools};
 use assetmap::index::{AreaSelector, AssetQuery, Index};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -94,19 +95,34 @@ fn seattle() -> (Vec<School>, Vec<Catchment>) {
 
 type P2 = GeomWithData<[f64; 2], u32>;
 type P3 = GeomWithData<[f64; 3], u32>;
+type P2Id = GeomWithData<[f64; 2], Uuid>;
+type P3Id = GeomWithData<[f64; 3], Uuid>;
+
+/// The bare-rstar way to serve the same bytes: look up each hit's feature and
+/// append it, comma-separated.
+fn write_hits(out: &mut Vec<u8>, features: &[FeatureBytes], hits: impl Iterator<Item = u32>) {
+    for (n, h) in hits.enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&features[h as usize].bytes);
+    }
+}
 
 fn benches(c: &mut Criterion) {
     let data = assets(N);
     let (schools, catchments) = seattle();
+    let lonlat = |a: &Asset| [a.location.lon(), a.location.lat()];
+    let unit = |a: &Asset| unit_vector(a.location.lon(), a.location.lat());
     let p2: Vec<P2> = data
         .iter()
         .enumerate()
-        .map(|(i, a)| P2::new([a.location.lon(), a.location.lat()], i as u32))
+        .map(|(i, a)| P2::new(lonlat(a), i as u32))
         .collect();
     let p3: Vec<P3> = data
         .iter()
         .enumerate()
-        .map(|(i, a)| P3::new(unit_vector(a.location.lon(), a.location.lat()), i as u32))
+        .map(|(i, a)| P3::new(unit(a), i as u32))
         .collect();
 
     let mut g = c.benchmark_group("bulk_load_1m");
@@ -133,8 +149,15 @@ fn benches(c: &mut Criterion) {
 
     let index = Index::new(1609.344);
     index.load(&data, schools.clone(), catchments.clone());
-    let tree2 = RTree::bulk_load(p2.clone());
-    let tree3 = RTree::bulk_load(p3.clone());
+    // Bare rstar, two ways: trees whose entries carry the asset id (to answer
+    // with ids), and trees of slot numbers plus each feature's bytes (to answer
+    // with GeoJSON, as a server does).
+    let tree2 = RTree::bulk_load(p2);
+    let tree3 = RTree::bulk_load(p3);
+    let tree2_id = RTree::bulk_load(data.iter().map(|a| P2Id::new(lonlat(a), a.id)).collect());
+    let tree3_id = RTree::bulk_load(data.iter().map(|a| P3Id::new(unit(a), a.id)).collect());
+    let features: Vec<FeatureBytes> = data.iter().map(encode::asset_feature).collect();
+    let mut buf = Vec::with_capacity(8 << 20);
 
     // A box over about 100 assets: 1e-4 of the extent's area.
     let (w, h) = (
@@ -154,19 +177,28 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assetmap_ids", |b| {
         b.iter(|| index.query_ids(black_box(&q_bbox), 0, 100))
     });
-    let mut buf = Vec::with_capacity(1 << 20);
+    g.bench_function("rstar_ids", |b| {
+        b.iter(|| {
+            tree2_id
+                .locate_in_envelope(black_box(&env))
+                .map(|e| e.data)
+                .collect::<Vec<Uuid>>()
+        })
+    });
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
             index.write_assets(black_box(&q_bbox), 0, 100, &mut buf)
         })
     });
-    g.bench_function("rstar", |b| {
+    g.bench_function("rstar_geojson_bytes", |b| {
         b.iter(|| {
-            tree2
-                .locate_in_envelope(black_box(&env))
-                .map(|e| e.data)
-                .collect::<Vec<u32>>()
+            buf.clear();
+            write_hits(
+                &mut buf,
+                &features,
+                tree2.locate_in_envelope(black_box(&env)).map(|e| e.data),
+            );
         })
     });
     g.finish();
@@ -181,19 +213,32 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assetmap_ids", |b| {
         b.iter(|| index.query_ids(black_box(&q_knn), 0, 10))
     });
+    g.bench_function("rstar_ids", |b| {
+        b.iter(|| {
+            tree3_id
+                .nearest_neighbor_iter_with_distance_2(black_box(&u))
+                .take(10)
+                .map(|(e, d)| (e.data, d))
+                .collect::<Vec<_>>()
+        })
+    });
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
             index.write_assets(black_box(&q_knn), 0, 10, &mut buf)
         })
     });
-    g.bench_function("rstar", |b| {
+    g.bench_function("rstar_geojson_bytes", |b| {
         b.iter(|| {
-            tree3
-                .nearest_neighbor_iter_with_distance_2(black_box(&u))
-                .take(10)
-                .map(|(e, d)| (e.data, d))
-                .collect::<Vec<_>>()
+            buf.clear();
+            write_hits(
+                &mut buf,
+                &features,
+                tree3
+                    .nearest_neighbor_iter_with_distance_2(black_box(&u))
+                    .take(10)
+                    .map(|(e, _)| e.data),
+            );
         })
     });
     g.finish();
@@ -228,19 +273,32 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assetmap_ids", |b| {
         b.iter(|| index.query_ids(black_box(&q_area), 0, usize::MAX))
     });
+    g.bench_function("rstar_ids", |b| {
+        b.iter(|| {
+            tree2_id
+                .locate_in_envelope(black_box(&area_env))
+                .filter(|e| area.intersects(&Point::new(e.geom()[0], e.geom()[1])))
+                .map(|e| e.data)
+                .collect::<Vec<Uuid>>()
+        })
+    });
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
             index.write_assets(black_box(&q_area), 0, usize::MAX, &mut buf)
         })
     });
-    g.bench_function("rstar_envelope_then_point_in_polygon", |b| {
+    g.bench_function("rstar_geojson_bytes", |b| {
         b.iter(|| {
-            tree2
-                .locate_in_envelope(black_box(&area_env))
-                .filter(|e| area.intersects(&Point::new(e.geom()[0], e.geom()[1])))
-                .map(|e| e.data)
-                .collect::<Vec<u32>>()
+            buf.clear();
+            write_hits(
+                &mut buf,
+                &features,
+                tree2
+                    .locate_in_envelope(black_box(&area_env))
+                    .filter(|e| area.intersects(&Point::new(e.geom()[0], e.geom()[1])))
+                    .map(|e| e.data),
+            );
         })
     });
     g.finish();

@@ -29,12 +29,32 @@ impl FeatureBytes {
                 let at = self.props_at as usize;
                 out.extend_from_slice(&self.bytes[..at]);
                 out.extend_from_slice(b"\"distance_m\":");
-                write_f64(out, (d * 10.0).round() / 10.0);
+                write_decimetres(out, d);
                 out.push(b',');
                 out.extend_from_slice(&self.bytes[at..]);
             }
         }
     }
+}
+
+/// Writes a non-negative distance in metres rounded to 0.1 m, e.g. `1234.6`,
+/// without going through a float formatter (it is on the hot path of `near`).
+pub fn write_decimetres(out: &mut Vec<u8>, metres: f64) {
+    let dm = (metres.max(0.0) * 10.0).round() as u64;
+    let mut digits = [0u8; 20];
+    let mut n = dm / 10;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+    out.push(b'.');
+    out.push(b'0' + (dm % 10) as u8);
 }
 
 /// Writes a finite number as JSON (shortest round-trip form).
@@ -254,6 +274,22 @@ mod tests {
             v["properties"]["languages"],
             serde_json::json!(["en", "es"])
         );
+    }
+
+    #[test]
+    fn decimetres() {
+        for (m, want) in [
+            (0.0, "0.0"),
+            (0.04, "0.0"),
+            (0.05, "0.1"),
+            (1234.56, "1234.6"),
+            (9.96, "10.0"),
+            (20_015_086.8, "20015086.8"),
+        ] {
+            let mut out = Vec::new();
+            write_decimetres(&mut out, m);
+            assert_eq!(String::from_utf8(out).expect("utf8"), want);
+        }
     }
 
     #[test]

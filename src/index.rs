@@ -1349,7 +1349,10 @@ mod tests {
             assert_eq!(tree.size(), n + 50);
         }
         // The guard is exercised: upstream still builds malformed trees here.
-        assert!(malformed_upstream > 0, "rstar bulk_load looks fixed: the guard in bulk_load() can go");
+        assert!(
+            malformed_upstream > 0,
+            "rstar bulk_load looks fixed: the guard in bulk_load() can go"
+        );
     }
 
     #[test]

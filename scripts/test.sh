@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of assetmap, doing its own set-up on a fresh machine:
+#   - PostgreSQL with PostGIS for the PostGIS store's tests: DATABASE_URL when
+#     given; otherwise the local cluster, started if stopped, PostGIS installed
+#     (apt-get) if missing, PostgreSQL itself installed if absent;
 #   - Debian's Chromium for the browser tests (apt-get, when missing);
 #   - the browser tests' npm packages (npm ci, when missing);
 #   - formatting and lint checks, then the Rust tests, then the browser tests.
@@ -17,6 +20,34 @@ apt_install() {
 }
 
 say "set-up"
+pg_ready() { psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1; }
+if [ -n "${DATABASE_URL:-}" ]; then
+  case "$DATABASE_URL" in
+    postgres://*|postgresql://*) export ASSETMAP_TEST_PG_URL="$DATABASE_URL" ;;
+    *) echo "DATABASE_URL must be a postgres:// URL for the tests" >&2; exit 1 ;;
+  esac
+else
+  export ASSETMAP_TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  if ! command -v pg_lsclusters >/dev/null 2>&1; then
+    echo "installing PostgreSQL"
+    apt_install postgresql
+  fi
+  if ! pg_ready "$ASSETMAP_TEST_PG_URL"; then
+    cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}')
+    echo "starting the PostgreSQL cluster $cluster"
+    as_root pg_ctlcluster --skip-systemctl-redirect $cluster start || true
+    for _ in $(seq 1 30); do pg_ready "$ASSETMAP_TEST_PG_URL" && break; sleep 1; done
+  fi
+fi
+pg_ready "$ASSETMAP_TEST_PG_URL" || { echo "PostgreSQL is not reachable at $ASSETMAP_TEST_PG_URL" >&2; exit 1; }
+if [ "$(psql "$ASSETMAP_TEST_PG_URL" -Atqc "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")" != 1 ]; then
+  major=$(psql "$ASSETMAP_TEST_PG_URL" -Atqc "SHOW server_version_num" | cut -c1-2)
+  echo "installing PostGIS for PostgreSQL $major"
+  apt_install "postgresql-$major-postgis-3"
+fi
+# Databases left by interrupted runs.
+psql "$ASSETMAP_TEST_PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'assetmap_test_%'" |
+  while read -r db; do psql "$ASSETMAP_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
   echo "installing Debian's chromium for the browser tests"
   apt_install chromium

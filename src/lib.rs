@@ -22,3 +22,4 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod store;
+pub mod sync;

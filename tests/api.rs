@@ -5,17 +5,25 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 mod common;
-use common::{call, get_json};
+use common::{Backend, call, get_json};
 
-async fn demo_router() -> (common::TempDb, axum::Router, assetmap::index::Index) {
-    let db = common::temp_sqlite();
+on_both_stores!(
+    landing_conformance_collections_and_api,
+    paging_counts_and_links,
+    filters_by_category_text_school_and_distance,
+    catchments_schools_and_summary,
+    bad_requests_are_problems_that_name_the_parameter_and_change_nothing,
+    bbox_across_the_antimeridian,
+);
+
+async fn demo_router(b: Backend) -> (common::TempDb, axum::Router, assetmap::index::Index) {
+    let db = common::TempDb::new(b).await;
     let (_, index, state) = common::app(&db.url, true).await;
     (db, assetmap::http::router(state), index)
 }
 
-#[tokio::test]
-async fn landing_conformance_collections_and_api() {
-    let (_db, router, _) = demo_router().await;
+async fn landing_conformance_collections_and_api(b: Backend) {
+    let (_db, router, _) = demo_router(b).await;
 
     let (status, landing) = get_json(&router, "/?f=json").await;
     assert_eq!(status, StatusCode::OK);
@@ -123,9 +131,8 @@ async fn landing_conformance_collections_and_api() {
     }
 }
 
-#[tokio::test]
-async fn paging_counts_and_links() {
-    let (_db, router, index) = demo_router().await;
+async fn paging_counts_and_links(b: Backend) {
+    let (_db, router, index) = demo_router(b).await;
     assert_eq!(index.len(), 643);
     let (status, headers, body) =
         call(&router, "GET", "/collections/assets/items?limit=250", &[]).await;
@@ -190,9 +197,8 @@ async fn paging_counts_and_links() {
     );
 }
 
-#[tokio::test]
-async fn filters_by_category_text_school_and_distance() {
-    let (_db, router, _) = demo_router().await;
+async fn filters_by_category_text_school_and_distance(b: Backend) {
+    let (_db, router, _) = demo_router(b).await;
     let (_, libs) = get_json(
         &router,
         "/collections/assets/items?category=library&limit=10000",
@@ -313,9 +319,8 @@ async fn filters_by_category_text_school_and_distance() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn catchments_schools_and_summary() {
-    let (_db, router, _) = demo_router().await;
+async fn catchments_schools_and_summary(b: Backend) {
+    let (_db, router, _) = demo_router(b).await;
     let (_, cs) = get_json(&router, "/collections/catchments/items?limit=1000").await;
     assert_eq!(
         cs["numberMatched"], 80,
@@ -376,9 +381,8 @@ async fn snapshot(router: &axum::Router) -> Value {
     Value::Array(all)
 }
 
-#[tokio::test]
-async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing() {
-    let (db, router, _) = demo_router().await;
+async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing(b: Backend) {
+    let (db, router, _) = demo_router(b).await;
     let before = snapshot(&router).await;
     let store = assetmap::store::connect(&db.url).await.expect("store");
     let counts_before = store.counts().await.expect("counts");
@@ -449,9 +453,8 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing() 
     assert_eq!(store.counts().await.expect("counts"), counts_before);
 }
 
-#[tokio::test]
-async fn bbox_across_the_antimeridian() {
-    let db = common::temp_sqlite();
+async fn bbox_across_the_antimeridian(b: Backend) {
+    let db = common::TempDb::new(b).await;
     let (store, index, state) = common::app(&db.url, false).await;
     let ids: Vec<uuid::Uuid> = (1..=4).map(uuid::Uuid::from_u128).collect();
     let assets = vec![

@@ -9,7 +9,13 @@ use geo::{Intersects, MultiPolygon, Point};
 use serde_json::Value;
 
 mod common;
-use common::{get_json, seattle};
+use common::{Backend, get_json, seattle};
+
+on_both_stores!(
+    every_elementary_area_holds_exactly_the_assets_inside_it,
+    bad_features_are_skipped_with_a_reason_and_a_total,
+    serve_loads_the_demo_answers_and_stops_on_sigterm,
+);
 
 const BIN: &str = env!("CARGO_BIN_EXE_assetmap");
 
@@ -93,9 +99,8 @@ fn import_seattle(url: &str) {
     );
 }
 
-#[tokio::test]
-async fn every_elementary_area_holds_exactly_the_assets_inside_it() {
-    let db = common::temp_sqlite();
+async fn every_elementary_area_holds_exactly_the_assets_inside_it(b: Backend) {
+    let db = common::TempDb::new(b).await;
     import_seattle(&db.url);
 
     // Importing the same file again updates, never duplicates.
@@ -177,9 +182,8 @@ async fn every_elementary_area_holds_exactly_the_assets_inside_it() {
     assert_eq!(schools_checked, 58);
 }
 
-#[test]
-fn bad_features_are_skipped_with_a_reason_and_a_total() {
-    let db = common::temp_sqlite();
+async fn bad_features_are_skipped_with_a_reason_and_a_total(b: Backend) {
+    let db = common::TempDb::new(b).await;
     let file = db.dir.path().join("flawed.geojson");
     std::fs::write(
         &file,
@@ -233,9 +237,8 @@ fn bad_features_are_skipped_with_a_reason_and_a_total() {
     );
 }
 
-#[tokio::test]
-async fn serve_loads_the_demo_answers_and_stops_on_sigterm() {
-    let db = common::temp_sqlite();
+async fn serve_loads_the_demo_answers_and_stops_on_sigterm(b: Backend) {
+    let db = common::TempDb::new(b).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()

@@ -17,6 +17,7 @@ use crate::index::Index;
 use crate::store::Store;
 
 pub mod error;
+pub mod health;
 pub mod items;
 pub mod ogc;
 pub mod openapi;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(items::routes())
         .merge(summary::routes())
         .merge(openapi::routes())
+        .merge(health::routes())
         .merge(web::routes())
         .fallback(ogc::not_found)
         .with_state(state)

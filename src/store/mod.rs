@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::{Asset, Catchment, School};
 
+pub mod postgres;
 pub mod sqlite;
 
 /// What can go wrong in a store, as the layers above need to tell it apart.
@@ -71,10 +72,14 @@ pub struct UpsertReport {
 pub trait Store: Send + Sync + 'static {
     /// Brings the schema up to date.
     async fn migrate(&self) -> Result<(), StoreError>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
     /// Row counts.
     async fn counts(&self) -> Result<Counts, StoreError>;
     /// Every asset, of every status.
     async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
+    /// The assets with these ids that exist (any status, any order).
+    async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError>;
     /// One asset by id.
     async fn asset(&self, id: Uuid) -> Result<Asset, StoreError>;
     /// Inserts or updates assets in one transaction. An asset whose
@@ -104,13 +109,43 @@ pub trait Store: Send + Sync + 'static {
 /// The database URL used when none is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://assetmap.db";
 
-/// Opens the store a URL names: `sqlite://PATH` (or `sqlite::memory:`); `postgres://`
-/// is refused until the PostGIS store lands.
+/// Which store a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a database URL, by scheme.
+    pub fn of(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (or `sqlite::memory:`), or
+/// `postgres://…` for PostGIS.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
-    } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    Ok(match Backend::of(url)? {
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url).await?),
+        Backend::Postgres => Arc::new(postgres::PostgresStore::connect(url).await?),
+    })
+}
+
+/// Reads a MultiPolygon from GeoJSON text (as both stores hand it back).
+pub(crate) fn multipolygon_from_geojson(raw: &str) -> Result<geo::MultiPolygon<f64>, StoreError> {
+    let g: geojson::Geometry = raw.parse().map_err(|e| StoreError::Corrupt(format!("geometry: {e}")))?;
+    match &g.value {
+        geojson::GeometryValue::Polygon { .. } => geo::Polygon::<f64>::try_from(&g.value)
+            .map(|p| geo::MultiPolygon(vec![p]))
+            .map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
+        _ => geo::MultiPolygon::<f64>::try_from(&g.value).map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
     }
 }
 

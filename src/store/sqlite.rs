@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use geo::MultiPolygon;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -172,7 +171,7 @@ impl TryFrom<CatchmentRow> for Catchment {
             school_id: uuid(&r.school_id)?,
             year: SchoolYear::parse(&r.year)
                 .ok_or_else(|| StoreError::Corrupt(format!("year {:?}", r.year)))?,
-            geometry: multipolygon(&r.geometry)?,
+            geometry: super::multipolygon_from_geojson(&r.geometry)?,
         })
     }
 }
@@ -225,6 +224,11 @@ impl Store for SqliteStore {
             .map_err(StoreError::Migrate)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn counts(&self) -> Result<Counts, StoreError> {
         let (assets, schools, catchments): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM assets), (SELECT count(*) FROM schools), (SELECT count(*) FROM catchments)",
@@ -242,6 +246,13 @@ impl Store for SqliteStore {
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
         const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets";
         let rows: Vec<AssetRow> = sqlx::query_as(Q).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+
+    async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
+        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE id IN (SELECT value FROM json_each(?1))";
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let rows: Vec<AssetRow> = sqlx::query_as(Q).bind(json_text(&ids)).fetch_all(&self.pool).await?;
         rows.into_iter().map(Asset::try_from).collect()
     }
 

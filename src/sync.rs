@@ -75,7 +75,11 @@ pub async fn subscribe(url: &str) -> Result<PgListener, sqlx::Error> {
 }
 
 /// Applies notifications until the connection is lost (`Ok`) or fails (`Err`).
-async fn drain(listener: &mut PgListener, store: &dyn Store, index: &Index) -> Result<(), anyhow::Error> {
+async fn drain(
+    listener: &mut PgListener,
+    store: &dyn Store,
+    index: &Index,
+) -> Result<(), anyhow::Error> {
     loop {
         let Some(first) = listener.try_recv().await? else {
             return Ok(()); // connection lost; reconnect and reload
@@ -106,7 +110,9 @@ pub async fn follow(mut listener: PgListener, url: String, store: Arc<dyn Store>
     loop {
         match drain(&mut listener, store.as_ref(), &index).await {
             Ok(()) => tracing::warn!("lost the change listener's connection; reconnecting"),
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "change listener failed; reconnecting"),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "change listener failed; reconnecting")
+            }
         }
         loop {
             tokio::time::sleep(delay).await;

@@ -140,12 +140,15 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 
 /// Reads a MultiPolygon from GeoJSON text (as both stores hand it back).
 pub(crate) fn multipolygon_from_geojson(raw: &str) -> Result<geo::MultiPolygon<f64>, StoreError> {
-    let g: geojson::Geometry = raw.parse().map_err(|e| StoreError::Corrupt(format!("geometry: {e}")))?;
+    let g: geojson::Geometry = raw
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("geometry: {e}")))?;
     match &g.value {
         geojson::GeometryValue::Polygon { .. } => geo::Polygon::<f64>::try_from(&g.value)
             .map(|p| geo::MultiPolygon(vec![p]))
             .map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
-        _ => geo::MultiPolygon::<f64>::try_from(&g.value).map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
+        _ => geo::MultiPolygon::<f64>::try_from(&g.value)
+            .map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
     }
 }
 

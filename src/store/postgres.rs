@@ -10,9 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
+use sqlx::FromRow;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
-use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::{Counts, Store, StoreError, UpsertReport};
@@ -93,7 +93,8 @@ impl TryFrom<AssetRow> for Asset {
             source: r.source,
             source_id: r.source_id,
             last_verified: r.last_verified,
-            status: Status::parse(&r.status).ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
+            status: Status::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
             location: location(r.lon, r.lat)?,
@@ -157,7 +158,11 @@ impl Store for PostgresStore {
         .fetch_one(&self.pool)
         .await?;
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(Counts { assets: n(assets), schools: n(schools), catchments: n(catchments) })
+        Ok(Counts {
+            assets: n(assets),
+            schools: n(schools),
+            catchments: n(catchments),
+        })
     }
 
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
@@ -177,13 +182,22 @@ impl Store for PostgresStore {
         row.try_into()
     }
 
-    async fn upsert_assets(&self, assets: &[Asset]) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
-        debug_assert!(UPSERT_BY_ID.contains(ASSET_VALUES) && UPSERT_BY_SOURCE.contains(ASSET_VALUES));
+    async fn upsert_assets(
+        &self,
+        assets: &[Asset],
+    ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
+        debug_assert!(
+            UPSERT_BY_ID.contains(ASSET_VALUES) && UPSERT_BY_SOURCE.contains(ASSET_VALUES)
+        );
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
         for a in assets {
-            let sql = if a.source_id.is_some() { UPSERT_BY_SOURCE } else { UPSERT_BY_ID };
+            let sql = if a.source_id.is_some() {
+                UPSERT_BY_SOURCE
+            } else {
+                UPSERT_BY_ID
+            };
             let (id, created_at, inserted): (Uuid, DateTime<Utc>, bool) = sqlx::query_as(sql)
                 .bind(a.id)
                 .bind(&a.name)
@@ -224,7 +238,10 @@ impl Store for PostgresStore {
     }
 
     async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM assets WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM assets WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -251,7 +268,10 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    async fn upsert_schools(&self, schools: &[School]) -> Result<(Vec<School>, UpsertReport), StoreError> {
+    async fn upsert_schools(
+        &self,
+        schools: &[School],
+    ) -> Result<(Vec<School>, UpsertReport), StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(schools.len());
         let mut report = UpsertReport::default();
@@ -284,29 +304,35 @@ impl Store for PostgresStore {
     }
 
     async fn catchments(&self) -> Result<Vec<Catchment>, StoreError> {
-        let rows: Vec<CatchmentRow> =
-            sqlx::query_as("SELECT id, school_id, year, ST_AsGeoJSON(geom) AS geometry FROM catchments")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<CatchmentRow> = sqlx::query_as(
+            "SELECT id, school_id, year, ST_AsGeoJSON(geom) AS geometry FROM catchments",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(Catchment {
                     id: r.id,
                     school_id: r.school_id,
-                    year: SchoolYear::parse(&r.year).ok_or_else(|| StoreError::Corrupt(format!("year {:?}", r.year)))?,
+                    year: SchoolYear::parse(&r.year)
+                        .ok_or_else(|| StoreError::Corrupt(format!("year {:?}", r.year)))?,
                     geometry: super::multipolygon_from_geojson(&r.geometry)?,
                 })
             })
             .collect()
     }
 
-    async fn upsert_catchments(&self, catchments: &[Catchment]) -> Result<UpsertReport, StoreError> {
+    async fn upsert_catchments(
+        &self,
+        catchments: &[Catchment],
+    ) -> Result<UpsertReport, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut report = UpsertReport::default();
         for c in catchments {
             let mut geometry = Vec::new();
             crate::encode::write_multipolygon(&mut geometry, &c.geometry);
-            let geometry = String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let geometry =
+                String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let (inserted,): (bool,) = sqlx::query_as(
                 "INSERT INTO catchments (id, school_id, year, geom) VALUES ($1, $2, $3, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($4), 4326))) \
                  ON CONFLICT (school_id, year) DO UPDATE SET id = EXCLUDED.id, geom = EXCLUDED.geom \

@@ -155,14 +155,6 @@ struct CatchmentRow {
     geometry: String,
 }
 
-/// Reads a stored MultiPolygon (GeoJSON text).
-fn multipolygon(raw: &str) -> Result<MultiPolygon<f64>, StoreError> {
-    let g: geojson::Geometry = raw
-        .parse()
-        .map_err(|e| StoreError::Corrupt(format!("geometry: {e}")))?;
-    MultiPolygon::try_from(&g.value).map_err(|e| StoreError::Corrupt(format!("geometry: {e}")))
-}
-
 impl TryFrom<CatchmentRow> for Catchment {
     type Error = StoreError;
     fn try_from(r: CatchmentRow) -> Result<Self, StoreError> {
@@ -252,7 +244,10 @@ impl Store for SqliteStore {
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
         const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE id IN (SELECT value FROM json_each(?1))";
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let rows: Vec<AssetRow> = sqlx::query_as(Q).bind(json_text(&ids)).fetch_all(&self.pool).await?;
+        let rows: Vec<AssetRow> = sqlx::query_as(Q)
+            .bind(json_text(&ids))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(Asset::try_from).collect()
     }
 

@@ -108,7 +108,8 @@ pub struct TempDb {
 /// The PostgreSQL server tests create their databases on: `ASSETMAP_TEST_PG_URL`,
 /// else the local server as `scripts/test.sh` prepares it.
 pub fn pg_admin_url() -> String {
-    std::env::var("ASSETMAP_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("ASSETMAP_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// `postgres://…/db` with the database name replaced.
@@ -147,7 +148,11 @@ impl TempDb {
                     .await
                     .expect("create test database");
                 let url = with_database(&admin, &name);
-                TempDb { dir, url, pg: Some((admin, name)) }
+                TempDb {
+                    dir,
+                    url,
+                    pg: Some((admin, name)),
+                }
             }
         }
     }
@@ -158,13 +163,18 @@ impl Drop for TempDb {
         if let Some((admin, name)) = self.pg.take() {
             // Drop the database from a thread of its own: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async move {
                     use sqlx::Connection;
                     if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                            .execute(&mut conn)
-                            .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut conn)
+                        .await;
                     }
                 });
             })

@@ -44,6 +44,16 @@ pub async fn open(
         );
     }
     let index = Index::new(default_radius_m);
+    // On a shared PostGIS database, subscribe to changes before loading, so that
+    // nothing committed in between is missed.
+    let listener = match store::Backend::of(database_url)? {
+        store::Backend::Postgres => Some(
+            crate::sync::subscribe(database_url)
+                .await
+                .context("listening for database changes")?,
+        ),
+        store::Backend::Sqlite => None,
+    };
     let started = std::time::Instant::now();
     reload(store.as_ref(), &index)
         .await
@@ -53,6 +63,14 @@ pub async fn open(
         ms = started.elapsed().as_millis() as u64,
         "index built"
     );
+    if let Some(listener) = listener {
+        tokio::spawn(crate::sync::follow(
+            listener,
+            database_url.to_owned(),
+            store.clone(),
+            index.clone(),
+        ));
+    }
     Ok((store, index))
 }
 

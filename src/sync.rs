@@ -84,6 +84,7 @@ async fn drain(
         let Some(first) = listener.try_recv().await? else {
             return Ok(()); // connection lost; reconnect and reload
         };
+        tracing::debug!(payload = first.payload(), "change");
         let mut batch = Batch::default();
         batch.add(first.payload());
         // Gather what arrives together (an import sends many) into one fetch.
@@ -106,6 +107,7 @@ async fn drain(
 /// index was loaded; reconnects with a capped back-off and reloads everything
 /// after each reconnection.
 pub async fn follow(mut listener: PgListener, url: String, store: Arc<dyn Store>, index: Index) {
+    tracing::info!("following database changes on {CHANNEL}");
     let mut delay = Duration::from_millis(200);
     loop {
         match drain(&mut listener, store.as_ref(), &index).await {

@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 
-use crate::config::ImportCommand;
+use crate::config::{ImportCommand, UserCommand};
+use crate::domain::user::{new_token, token_hash};
+use crate::domain::{Role, User};
 use crate::import::run::{self, ImportSummary, Stderr};
 use crate::import::{AssetFields, SchoolFields};
 use crate::store;
@@ -77,6 +79,40 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             let s =
                 run::catchments(store.as_ref(), &text, &school_field, &year, &mut Stderr).await?;
             print("catchments", &s);
+        }
+    }
+    Ok(())
+}
+
+/// `assetmap user …`
+pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add { role, name, db } => {
+            let role = Role::parse(&role).with_context(|| {
+                format!("unknown role {role:?}: use admin, editor or organization")
+            })?;
+            let name = name.trim().to_owned();
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= 200,
+                "the name must be 1 to 200 characters"
+            );
+            let store = open(&db.database_url).await?;
+            let token =
+                new_token().map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
+            let user = User {
+                id: uuid::Uuid::new_v4(),
+                name,
+                role,
+                created_at: chrono::Utc::now(),
+            };
+            store.create_user(&user, &token_hash(&token)).await?;
+            eprintln!(
+                "added {} {:?} ({}); the token is shown once:",
+                role.as_str(),
+                user.name,
+                user.id
+            );
+            println!("{token}");
         }
     }
     Ok(())

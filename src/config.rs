@@ -24,6 +24,9 @@ pub enum Command {
     Import(ImportCommand),
     /// Bring the database schema up to date and exit.
     Migrate(DbArgs),
+    /// Manage the people who may write.
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -63,6 +66,21 @@ pub struct ServeArgs {
     /// Public base URL used in links (defaults to the request's Host).
     #[arg(long, env = "ASSETMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user and print their token (shown this once; only its hash is kept).
+    Add {
+        /// admin, editor or organization.
+        #[arg(long)]
+        role: String,
+        /// The person's or organization's name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,6 +18,7 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => assetmap::app::run_serve(args).await,
         Command::Import(cmd) => assetmap::cli::import(cmd).await,
         Command::Migrate(db) => assetmap::cli::migrate(&db.database_url).await,
+        Command::User(cmd) => assetmap::cli::user(cmd).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,7 +5,10 @@ pub mod bbox;
 pub mod school;
 pub mod sphere;
 pub mod taxonomy;
+pub mod user;
+pub mod validate;
 
 pub use asset::{Asset, Location, LocationError, Status};
 pub use bbox::{Bbox, BboxError};
 pub use school::{Catchment, School, SchoolYear};
+pub use user::{Role, User};

@@ -48,6 +48,24 @@ pub enum ApiError {
     /// The thing named in the path does not exist (404).
     #[error("{0}")]
     NotFound(String),
+    /// No valid bearer token (401).
+    #[error("authentication required")]
+    Unauthorized,
+    /// The caller's role may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The write clashes with stored data (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// This resource is read-only through the API (405).
+    #[error("{0}")]
+    ReadOnly(String),
+    /// The body is larger than allowed (413).
+    #[error("body too large")]
+    TooLarge,
+    /// The body is not of a type this endpoint reads (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The database is unreachable; the client may retry (503).
     #[error("service unavailable")]
     Unavailable(#[source] StoreError),
@@ -66,6 +84,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound("not found".into()),
+            StoreError::Conflict(_) => ApiError::Conflict(
+                "conflicts with a stored asset (same source and source_id)".into(),
+            ),
             StoreError::Unavailable(_) => ApiError::Unavailable(e),
             other => ApiError::Internal(other.into()),
         }
@@ -132,7 +153,7 @@ impl IntoResponse for ApiError {
                 problem(
                     StatusCode::BAD_REQUEST,
                     "/problems/invalid-parameter",
-                    "Invalid parameter",
+                    "Invalid request",
                     detail,
                     &errors,
                 )
@@ -142,6 +163,65 @@ impl IntoResponse for ApiError {
                 "/problems/not-found",
                 "Not found",
                 what,
+                &[],
+            ),
+            ApiError::Unauthorized => {
+                let mut r = problem(
+                    StatusCode::UNAUTHORIZED,
+                    "/problems/unauthorized",
+                    "Authentication required",
+                    "send a valid token as Authorization: Bearer <token>".into(),
+                    &[],
+                );
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            ApiError::Forbidden(why) => problem(
+                StatusCode::FORBIDDEN,
+                "/problems/forbidden",
+                "Forbidden",
+                why,
+                &[],
+            ),
+            ApiError::ReadOnly(why) => {
+                let mut r = problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "/problems/read-only",
+                    "Read-only",
+                    why,
+                    &[],
+                );
+                r.headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+                r
+            }
+            ApiError::Conflict(why) => problem(
+                StatusCode::CONFLICT,
+                "/problems/conflict",
+                "Conflict",
+                why,
+                &[],
+            ),
+            ApiError::TooLarge => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "/problems/too-large",
+                "Body too large",
+                format!(
+                    "the body may be at most {} bytes",
+                    crate::http::write::MAX_BODY
+                ),
+                &[FieldError {
+                    name: "body".into(),
+                    location: Location::Body,
+                    detail: "too large".into(),
+                }],
+            ),
+            ApiError::UnsupportedMediaType(why) => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "/problems/unsupported-media-type",
+                "Unsupported media type",
+                why,
                 &[],
             ),
             ApiError::Unavailable(cause) => {

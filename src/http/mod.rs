@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 use crate::index::Index;
 use crate::store::Store;
 
+pub mod auth;
 pub mod error;
 pub mod health;
 pub mod items;
@@ -24,6 +25,7 @@ pub mod openapi;
 pub mod params;
 pub mod summary;
 pub mod web;
+pub mod write;
 
 /// Settings of the web page.
 #[derive(Debug, Clone)]
@@ -85,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(summary::routes())
         .merge(openapi::routes())
         .merge(health::routes())
+        .merge(write::routes())
         .merge(web::routes())
         .fallback(ogc::not_found)
         .with_state(state)

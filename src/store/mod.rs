@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::{Asset, Catchment, School};
+use crate::domain::{Asset, Catchment, Role, School, User};
 
 pub mod postgres;
 pub mod sqlite;
@@ -89,6 +89,10 @@ pub trait Store: Send + Sync + 'static {
         &self,
         assets: &[Asset],
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError>;
+    /// Inserts a new asset; a clash of id or provenance is a `Conflict`.
+    async fn insert_asset(&self, asset: &Asset) -> Result<(), StoreError>;
+    /// Replaces the stored asset with the same id; `NotFound` if there is none.
+    async fn replace_asset(&self, asset: &Asset) -> Result<(), StoreError>;
     /// Deletes an asset.
     async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError>;
     /// Every school.
@@ -104,6 +108,10 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or replaces catchments keyed by (school, year), in one transaction.
     async fn upsert_catchments(&self, catchments: &[Catchment])
     -> Result<UpsertReport, StoreError>;
+    /// Adds a user with the hash of their token.
+    async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError>;
+    /// The user whose token has this hash.
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
 }
 
 /// The database URL used when none is given.
@@ -150,6 +158,21 @@ pub(crate) fn multipolygon_from_geojson(raw: &str) -> Result<geo::MultiPolygon<f
         _ => geo::MultiPolygon::<f64>::try_from(&g.value)
             .map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
     }
+}
+
+/// A user from stored columns.
+pub(crate) fn user(
+    id: Uuid,
+    name: String,
+    role: &str,
+    created_at: chrono::DateTime<chrono::Utc>,
+) -> Result<User, StoreError> {
+    Ok(User {
+        id,
+        name,
+        role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        created_at,
+    })
 }
 
 /// Parses a JSON array of strings stored as text.

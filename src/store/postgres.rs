@@ -16,7 +16,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Counts, Store, StoreError, UpsertReport};
-use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status};
+use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
 
 /// A PostGIS database.
 #[derive(Clone)]
@@ -137,6 +137,35 @@ const UPSERT_BY_ID: &str = "INSERT INTO assets (id, name, category, description,
     name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, source = EXCLUDED.source, source_id = EXCLUDED.source_id, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
     RETURNING id, created_at, (xmax = 0) AS inserted";
 
+/// Binds an asset's columns as $1 … $22, in the order of the INSERT and UPDATE above.
+fn bind_asset<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    a: &Asset,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    q.bind(a.id)
+        .bind(a.name.clone())
+        .bind(a.category.clone())
+        .bind(a.description.clone())
+        .bind(a.address.clone())
+        .bind(a.phone.clone())
+        .bind(a.email.clone())
+        .bind(a.website.clone())
+        .bind(a.languages.clone())
+        .bind(a.hours.clone())
+        .bind(a.accessibility.clone())
+        .bind(a.ages_served.clone())
+        .bind(a.services.clone())
+        .bind(a.source.clone())
+        .bind(a.source_id.clone())
+        .bind(a.last_verified)
+        .bind(a.status.as_str())
+        .bind(a.created_at)
+        .bind(a.updated_at)
+        .bind(a.location.lon())
+        .bind(a.location.lat())
+        .bind(Json(a.extra.clone()))
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -237,6 +266,21 @@ impl Store for PostgresStore {
         Ok((out, report))
     }
 
+    async fn insert_asset(&self, a: &Asset) -> Result<(), StoreError> {
+        const Q: &str = "INSERT INTO assets (id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22)";
+        bind_asset(sqlx::query(Q), a).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn replace_asset(&self, a: &Asset) -> Result<(), StoreError> {
+        const Q: &str = "UPDATE assets SET name = $2, category = $3, description = $4, address = $5, phone = $6, email = $7, website = $8, languages = $9, hours = $10, accessibility = $11, ages_served = $12, services = $13, source = $14, source_id = $15, last_verified = $16, status = $17, created_at = $18, updated_at = $19, geom = ST_SetSRID(ST_MakePoint($20, $21), 4326), extra = $22 WHERE id = $1";
+        let done = bind_asset(sqlx::query(Q), a).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM assets WHERE id = $1")
             .bind(id)
@@ -320,6 +364,28 @@ impl Store for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(token_hash)
+            .bind(user.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(Uuid, String, String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(id, name, role, created)| super::user(id, name, &role, created))
+            .transpose()
     }
 
     async fn upsert_catchments(

@@ -13,7 +13,7 @@ use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{Counts, Store, StoreError, UpsertReport, json_object, string_list};
-use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status};
+use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
 
 /// A SQLite database file (or an in-memory database for tests).
 #[derive(Clone)]
@@ -308,6 +308,27 @@ impl Store for SqliteStore {
         Ok((out, report))
     }
 
+    async fn insert_asset(&self, asset: &Asset) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        write_asset(&mut tx, asset, true).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn replace_asset(&self, asset: &Asset) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM assets WHERE id = ?1")
+            .bind(asset.id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        write_asset(&mut tx, asset, false).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM assets WHERE id = ?1")
             .bind(id.to_string())
@@ -374,6 +395,28 @@ impl Store for SqliteStore {
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter().map(Catchment::try_from).collect()
+    }
+
+    async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(user.id.to_string())
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(token_hash)
+            .bind(rfc3339(&user.created_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE token_hash = ?1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(id, name, role, created)| super::user(uuid(&id)?, name, &role, time(&created)?))
+            .transpose()
     }
 
     async fn upsert_catchments(

@@ -26,6 +26,17 @@ pub async fn call(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    call_with(router, method, uri, headers, Vec::new()).await
+}
+
+/// Like [`call`], with a body.
+pub async fn call_with(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
     let mut req = axum::http::Request::builder().method(method).uri(uri);
@@ -34,7 +45,7 @@ pub async fn call(
     }
     let res = router
         .clone()
-        .oneshot(req.body(axum::body::Body::empty()).expect("request"))
+        .oneshot(req.body(axum::body::Body::from(body)).expect("request"))
         .await
         .expect("infallible");
     let status = res.status();
@@ -301,4 +312,48 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     None
+}
+
+/// Adds a user with the CLI (as an administrator would) and returns the token it prints.
+pub fn add_user(url: &str, role: &str, name: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args([
+            "user",
+            "add",
+            "--role",
+            role,
+            "--name",
+            name,
+            "--database-url",
+            url,
+        ])
+        .output()
+        .expect("assetmap user add");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+/// A valid asset Feature inside Adams Elementary's area, with the given name.
+pub fn feature(name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [-122.3905, 47.6745]},
+        "properties": {
+            "name": name,
+            "category": "mental_health",
+            "address": "1 Test Way",
+            "phone": "206-555-0100",
+            "email": "hello@example.org",
+            "website": "https://example.org/",
+            "languages": ["en", "es"],
+            "funding": "county"
+        }
+    })
 }

@@ -1,0 +1,88 @@
+//! Who may write: users, their roles, and their bearer tokens.
+//!
+//! A token is 32 random bytes shown once, as `am_` and 64 hex digits; only its
+//! SHA-256 is stored, so a copy of the database does not hold usable tokens.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// District staff: everything, including users.
+    Admin,
+    /// School or district staff: create and edit any asset, publish directly.
+    Editor,
+    /// A community organization: its own listings only, after review.
+    Organization,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::Organization => "organization",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "editor" => Some(Role::Editor),
+            "organization" => Some(Role::Organization),
+            _ => None,
+        }
+    }
+    /// Whether this role publishes assets directly (no review).
+    pub fn publishes(self) -> bool {
+        matches!(self, Role::Admin | Role::Editor)
+    }
+}
+
+/// A user who may write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new random token. Fails only if the operating system has no randomness.
+pub fn new_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("am_{}", hex::encode(bytes)))
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let a = new_token().expect("token");
+        let b = new_token().expect("token");
+        assert_ne!(a, b);
+        assert!(a.starts_with("am_") && a.len() == 67);
+        let h = token_hash(&a);
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains(&a[3..]));
+        assert_eq!(h, token_hash(&a));
+    }
+
+    #[test]
+    fn roles() {
+        for r in [Role::Admin, Role::Editor, Role::Organization] {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert!(Role::Editor.publishes() && !Role::Organization.publishes());
+    }
+}

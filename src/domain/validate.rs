@@ -1,0 +1,387 @@
+//! Checking an asset sent as a GeoJSON Feature: every problem is found and
+//! named by its field, so a client can fix them all at once.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::asset::{Location, MAX_NAME_CHARS};
+use super::taxonomy;
+
+/// One problem with one field of a Feature (`properties.phone`, `geometry`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub detail: String,
+}
+
+fn v(field: &str, detail: impl Into<String>) -> Violation {
+    Violation {
+        field: field.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// The fields of an asset a client sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub name: String,
+    pub category: &'static str,
+    pub description: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub languages: Vec<String>,
+    pub hours: Option<String>,
+    pub accessibility: Option<String>,
+    pub ages_served: Option<String>,
+    pub services: Vec<String>,
+    pub source: Option<String>,
+    pub source_id: Option<String>,
+    pub last_verified: Option<NaiveDate>,
+    pub location: Location,
+    pub extra: Map<String, Value>,
+}
+
+/// Properties the server sets; a client may send them back (the shape the API
+/// returns) and they are ignored.
+const READ_ONLY: &[&str] = &["status", "created_at", "updated_at", "distance_m", "id"];
+
+fn opt_text(
+    props: &Map<String, Value>,
+    key: &str,
+    max: usize,
+    errors: &mut Vec<Violation>,
+) -> Option<String> {
+    let field = format!("properties.{key}");
+    match props.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            if s.chars().count() > max {
+                errors.push(v(&field, format!("at most {max} characters")));
+                None
+            } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                errors.push(v(&field, "must not contain control characters"));
+                None
+            } else if s.is_empty() {
+                None
+            } else {
+                Some(s.to_owned())
+            }
+        }
+        Some(_) => {
+            errors.push(v(&field, "must be a string or null"));
+            None
+        }
+    }
+}
+
+fn string_list(props: &Map<String, Value>, key: &str, errors: &mut Vec<Violation>) -> Vec<String> {
+    let field = format!("properties.{key}");
+    match props.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) if items.len() <= 50 => {
+            let mut out = Vec::new();
+            for item in items {
+                match item.as_str().map(str::trim) {
+                    Some(s) if !s.is_empty() && s.chars().count() <= 100 => out.push(s.to_owned()),
+                    _ => {
+                        errors.push(v(
+                            &field,
+                            "must be a list of non-empty strings of at most 100 characters",
+                        ));
+                        return Vec::new();
+                    }
+                }
+            }
+            out
+        }
+        Some(_) => {
+            errors.push(v(&field, "must be a list of at most 50 strings"));
+            Vec::new()
+        }
+    }
+}
+
+fn well_formed_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (7..=20).contains(&digits)
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c) || "extEXT".contains(c))
+}
+
+fn well_formed_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>')
+        && !domain.contains('@')
+}
+
+fn well_formed_website(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    })
+}
+
+fn location(feature: &Map<String, Value>, errors: &mut Vec<Violation>) -> Option<Location> {
+    let Some(g) = feature.get("geometry").filter(|g| !g.is_null()) else {
+        errors.push(v("geometry", "a Point geometry is required"));
+        return None;
+    };
+    if g.get("type").and_then(Value::as_str) != Some("Point") {
+        errors.push(v("geometry", "must be a Point"));
+        return None;
+    }
+    let coords = g.get("coordinates").and_then(Value::as_array);
+    match coords
+        .map(|c| c.iter().map(Value::as_f64).collect::<Vec<_>>())
+        .as_deref()
+    {
+        Some([Some(lon), Some(lat)]) | Some([Some(lon), Some(lat), Some(_)]) => {
+            match Location::new(*lon, *lat) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    errors.push(v("geometry.coordinates", e.to_string()));
+                    None
+                }
+            }
+        }
+        _ => {
+            errors.push(v(
+                "geometry.coordinates",
+                "must be [longitude, latitude] numbers",
+            ));
+            None
+        }
+    }
+}
+
+/// Checks a Feature and returns the asset's fields, or every problem found.
+pub fn feature(body: &Value) -> Result<Draft, Vec<Violation>> {
+    let mut errors = Vec::new();
+    let Some(feature) = body.as_object() else {
+        return Err(vec![v("body", "must be a GeoJSON Feature object")]);
+    };
+    if feature.get("type").and_then(Value::as_str) != Some("Feature") {
+        errors.push(v("type", "must be \"Feature\""));
+    }
+    let location = location(feature, &mut errors);
+    let empty = Map::new();
+    let props = match feature.get("properties") {
+        Some(Value::Object(p)) => p,
+        _ => {
+            errors.push(v("properties", "must be an object"));
+            &empty
+        }
+    };
+    let name = match props.get("name") {
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            let s = s.trim();
+            if s.chars().count() > MAX_NAME_CHARS {
+                errors.push(v(
+                    "properties.name",
+                    format!("at most {MAX_NAME_CHARS} characters"),
+                ));
+            } else if s.chars().any(char::is_control) {
+                errors.push(v("properties.name", "must not contain control characters"));
+            } else if s.contains('<') || s.contains('>') {
+                errors.push(v("properties.name", "must not contain markup (< or >)"));
+            }
+            s.to_owned()
+        }
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            errors.push(v("properties.name", "is required"));
+            String::new()
+        }
+        Some(_) => {
+            errors.push(v("properties.name", "must be a string"));
+            String::new()
+        }
+    };
+    let category = match props.get("category").and_then(Value::as_str) {
+        Some(c) => match taxonomy::by_id(c)
+            .map(|c| c.id)
+            .or_else(|| taxonomy::resolve(c))
+        {
+            Some(id) => id,
+            None => {
+                errors.push(v(
+                    "properties.category",
+                    format!("unknown category {c:?}; see /categories"),
+                ));
+                taxonomy::OTHER
+            }
+        },
+        None => {
+            errors.push(v(
+                "properties.category",
+                "is required: one of the ids in /categories",
+            ));
+            taxonomy::OTHER
+        }
+    };
+    let description = opt_text(props, "description", 4000, &mut errors);
+    let address = opt_text(props, "address", 500, &mut errors);
+    let phone = opt_text(props, "phone", 40, &mut errors);
+    if phone.as_deref().is_some_and(|p| !well_formed_phone(p)) {
+        errors.push(v(
+            "properties.phone",
+            "must be a phone number (7 to 20 digits, with + - ( ) . or spaces)",
+        ));
+    }
+    let email = opt_text(props, "email", 254, &mut errors);
+    if email.as_deref().is_some_and(|e| !well_formed_email(e)) {
+        errors.push(v("properties.email", "must be an e-mail address"));
+    }
+    let website = opt_text(props, "website", 2000, &mut errors);
+    if website.as_deref().is_some_and(|w| !well_formed_website(w)) {
+        errors.push(v("properties.website", "must be an http or https URL"));
+    }
+    let languages = string_list(props, "languages", &mut errors);
+    if let Some(bad) = languages
+        .iter()
+        .find(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        errors.push(v(
+            "properties.languages",
+            format!("{bad:?} is not an ISO 639-1 code (two lower-case letters)"),
+        ));
+    }
+    let hours = opt_text(props, "hours", 1000, &mut errors);
+    let accessibility = opt_text(props, "accessibility", 1000, &mut errors);
+    let ages_served = opt_text(props, "ages_served", 200, &mut errors);
+    let services = string_list(props, "services", &mut errors);
+    let source = opt_text(props, "source", 200, &mut errors);
+    let source_id = opt_text(props, "source_id", 200, &mut errors);
+    let last_verified = opt_text(props, "last_verified", 10, &mut errors).and_then(|d| {
+        match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(v("properties.last_verified", "must be a date, YYYY-MM-DD"));
+                None
+            }
+        }
+    });
+    let known: &[&str] = &[
+        "name",
+        "category",
+        "description",
+        "address",
+        "phone",
+        "email",
+        "website",
+        "languages",
+        "hours",
+        "accessibility",
+        "ages_served",
+        "services",
+        "source",
+        "source_id",
+        "last_verified",
+    ];
+    let extra: Map<String, Value> = props
+        .iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if extra.len() > 100 {
+        errors.push(v("properties", "at most 100 extra properties"));
+    }
+    match (errors.is_empty(), location) {
+        (true, Some(location)) => Ok(Draft {
+            name,
+            category,
+            description,
+            address,
+            phone,
+            email,
+            website,
+            languages,
+            hours,
+            accessibility,
+            ages_served,
+            services,
+            source,
+            source_id,
+            last_verified,
+            location,
+            extra,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Applies an RFC 7396 JSON Merge Patch to `target`.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn good() -> Value {
+        json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [-122.3, 47.6]},
+               "properties": {"name": "Rainier Food Bank", "category": "food", "phone": "(206) 555-0100",
+                              "email": "info@example.org", "website": "https://example.org/", "languages": ["en", "es"],
+                              "status": "approved", "funding": "city"}})
+    }
+
+    #[test]
+    fn a_good_feature_passes_and_keeps_extras() {
+        let d = feature(&good()).expect("valid");
+        assert_eq!(d.category, "food");
+        assert_eq!(d.extra.get("funding"), Some(&json!("city")));
+        assert!(!d.extra.contains_key("status"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let bad = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 91]},
+            "properties": {"name": "", "category": "spaceport", "phone": "call us", "email": "nope", "website": "ftp://x", "languages": ["english"]}});
+        let errors = feature(&bad).expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        for f in [
+            "geometry.coordinates",
+            "properties.name",
+            "properties.category",
+            "properties.phone",
+            "properties.email",
+            "properties.website",
+            "properties.languages",
+        ] {
+            assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
+    }
+}

@@ -1,0 +1,33 @@
+//! Bearer-token authentication: who is calling, as an extractor.
+//! Tokens are compared by their SHA-256 only and never logged.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::User;
+use crate::domain::user::token_hash;
+
+/// The authenticated caller of a write endpoint.
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        match state.store.user_by_token_hash(&token_hash(token)).await? {
+            Some(user) => Ok(Caller(user)),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Writing assets: `POST /collections/assets/items`, and `PUT`, `PATCH` (RFC 7396
+//! JSON Merge Patch) and `DELETE` on `/collections/assets/items/{id}`.
+//!
+//! A write is acknowledged only after the store has committed it; the index
+//! changes after the commit. Editors and admins publish directly. Organizations'
+//! own listings, with review, are the next step (see the README).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{patch, post};
+use chrono::Utc;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::{ApiError, FieldError, Location};
+use super::items::GEOJSON;
+use crate::domain::validate::{self, Draft};
+use crate::domain::{Asset, Role, Status};
+use crate::encode;
+
+/// Largest body accepted, in bytes.
+pub const MAX_BODY: usize = 1 << 20;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/collections/{collection}/items", post(create))
+        .route(
+            "/collections/{collection}/items/{id}",
+            patch(modify).put(replace).delete(remove),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+}
+
+fn may_publish(caller: &Caller) -> Result<(), ApiError> {
+    match caller.0.role {
+        Role::Admin | Role::Editor => Ok(()),
+        Role::Organization => Err(ApiError::Forbidden(
+            "organizations submit listings for review; that workflow is not open yet".into(),
+        )),
+    }
+}
+
+/// The body as JSON, or a problem naming `body`.
+fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    patch: bool,
+) -> Result<Value, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("");
+    let media = ct.split(';').next().unwrap_or("").trim();
+    let ok = matches!(media, "application/json" | "application/geo+json")
+        || (patch && media == "application/merge-patch+json");
+    if !ok {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send {}; got {media:?}",
+            if patch {
+                "application/merge-patch+json"
+            } else {
+                "application/geo+json"
+            }
+        )));
+    }
+    let bytes = body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge
+        }
+        other => ApiError::Invalid(vec![FieldError {
+            name: "body".into(),
+            location: Location::Body,
+            detail: other.body_text(),
+        }]),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::Invalid(vec![FieldError {
+            name: "body".into(),
+            location: Location::Body,
+            detail: format!("not valid JSON: {e}"),
+        }])
+    })
+}
+
+fn checked(body: &Value) -> Result<Draft, ApiError> {
+    validate::feature(body).map_err(|errors| {
+        ApiError::Invalid(
+            errors
+                .into_iter()
+                .map(|v| FieldError {
+                    name: v.field,
+                    location: Location::Body,
+                    detail: v.detail,
+                })
+                .collect(),
+        )
+    })
+}
+
+fn asset_from(d: Draft, id: Uuid, created_at: chrono::DateTime<Utc>) -> Asset {
+    Asset {
+        id,
+        name: d.name,
+        category: d.category.to_owned(),
+        description: d.description,
+        address: d.address,
+        phone: d.phone,
+        email: d.email,
+        website: d.website,
+        languages: d.languages,
+        hours: d.hours,
+        accessibility: d.accessibility,
+        ages_served: d.ages_served,
+        services: d.services,
+        source: d.source,
+        source_id: d.source_id,
+        last_verified: d.last_verified,
+        status: Status::Approved,
+        created_at,
+        updated_at: Utc::now(),
+        location: d.location,
+        extra: d.extra,
+    }
+}
+
+fn feature_response(status: StatusCode, asset: &Asset, location: Option<String>) -> Response {
+    let mut r = (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
+        encode::asset_feature(asset).bytes.into_vec(),
+    )
+        .into_response();
+    if let Some(l) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        r.headers_mut().insert(header::LOCATION, l);
+    }
+    r
+}
+
+/// Only the assets collection is written through the API.
+fn writable(collection: &str) -> Result<(), ApiError> {
+    match collection {
+        "assets" => Ok(()),
+        "schools" | "catchments" => Err(ApiError::ReadOnly(format!(
+            "{collection} are changed with `assetmap import`, not through the API"
+        ))),
+        other => Err(ApiError::NotFound(format!("no collection {other:?}"))),
+    }
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no asset {id:?}")))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Path(collection): Path<String>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    writable(&collection)?;
+    may_publish(&caller)?;
+    let value = json_body(&headers, body, false)?;
+    let asset = asset_from(checked(&value)?, Uuid::new_v4(), Utc::now());
+    state.store.insert_asset(&asset).await?;
+    state.index.upsert_asset(&asset);
+    let location = format!(
+        "{}/collections/assets/items/{}",
+        state.base_url(&headers),
+        asset.id
+    );
+    Ok(feature_response(
+        StatusCode::CREATED,
+        &asset,
+        Some(location),
+    ))
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    writable(&collection)?;
+    may_publish(&caller)?;
+    let id = parse_id(&id)?;
+    let value = json_body(&headers, body, false)?;
+    let draft = checked(&value)?;
+    let existing = state.store.asset(id).await?;
+    let asset = asset_from(draft, id, existing.created_at);
+    state.store.replace_asset(&asset).await?;
+    state.index.upsert_asset(&asset);
+    Ok(feature_response(StatusCode::OK, &asset, None))
+}
+
+async fn modify(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    writable(&collection)?;
+    may_publish(&caller)?;
+    let id = parse_id(&id)?;
+    let patch = json_body(&headers, body, true)?;
+    let existing = state.store.asset(id).await?;
+    // The patch applies to the Feature as the API shows it.
+    let mut current: Value = serde_json::from_slice(&encode::asset_feature(&existing).bytes)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    validate::merge_patch(&mut current, &patch);
+    let asset = asset_from(checked(&current)?, id, existing.created_at);
+    state.store.replace_asset(&asset).await?;
+    state.index.upsert_asset(&asset);
+    Ok(feature_response(StatusCode::OK, &asset, None))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Path((collection, id)): Path<(String, String)>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    writable(&collection)?;
+    may_publish(&caller)?;
+    let id = parse_id(&id)?;
+    state.store.delete_asset(id).await?;
+    state.index.remove_asset(id);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::postgres::PgPool;
 
 mod common;
-use common::{eventually, fetch_json, free_port, spawn_server};
+use common::{add_user, eventually, feature, fetch_json, free_port, spawn_server};
 
 /// A throw-away PostgreSQL cluster, stopped and removed when dropped.
 struct Cluster {
@@ -151,6 +151,17 @@ async fn reads_survive_a_database_outage_and_the_server_recovers() {
     assert!(before["numberMatched"].as_u64().expect("n") > 0);
     assert_eq!(status(&format!("{base}/readyz")).await, 200);
 
+    let token = add_user(&cluster.url(), "editor", "Editor");
+    let client = reqwest::Client::new();
+    let post = |name: &str| {
+        client
+            .post(format!("{base}/collections/assets/items"))
+            .bearer_auth(&token)
+            .header("content-type", "application/geo+json")
+            .json(&feature(name))
+            .send()
+    };
+
     cluster.stop();
 
     // Reads come from memory, unchanged.
@@ -166,6 +177,11 @@ async fn reads_survive_a_database_outage_and_the_server_recovers() {
         .expect("readyz");
     assert_eq!(ready.status(), 503);
     assert!(ready.headers().contains_key("retry-after"));
+    // Writes are refused with 503 and Retry-After, and change nothing.
+    let refused = post("Written during the outage").await.expect("POST");
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(fetch_json(&adams).await["features"], before["features"]);
 
     cluster.start();
 
@@ -193,6 +209,10 @@ async fn reads_survive_a_database_outage_and_the_server_recovers() {
     })
     .await;
     assert!(seen.is_some(), "changes after the outage reach the index");
+    // Nothing of the refused write; and writes work again.
+    let none = fetch_json(&format!("{base}/collections/assets/items?q=Written%20during")).await;
+    assert_eq!(none["numberMatched"], 0);
+    assert_eq!(post("Written after the outage").await.expect("POST").status(), 201);
     pool.close().await;
     drop(server);
 }

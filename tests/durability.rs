@@ -39,7 +39,10 @@ async fn acknowledged_writes_survive_sigkill(b: Backend) {
                             Ok(v) => v,
                             Err(_) => break, // killed while answering: not acknowledged
                         };
-                        acked.lock().await.push(v["id"].as_str().expect("id").to_owned());
+                        acked
+                            .lock()
+                            .await
+                            .push(v["id"].as_str().expect("id").to_owned());
                     }
                     Ok(r) => panic!("unexpected status {}", r.status()),
                     Err(_) => break,
@@ -66,15 +69,27 @@ async fn acknowledged_writes_survive_sigkill(b: Backend) {
     let server = spawn_server(&db.url, &["--no-demo"]).await;
     let client = reqwest::Client::new();
     for id in &acked {
-        let r = client.get(format!("{}/collections/assets/items/{id}", server.base)).send().await.expect("get");
-        assert_eq!(r.status(), 200, "acknowledged asset {id} lost from the index");
+        let r = client
+            .get(format!("{}/collections/assets/items/{id}", server.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(
+            r.status(),
+            200,
+            "acknowledged asset {id} lost from the index"
+        );
     }
     let store = assetmap::store::connect(&db.url).await.expect("store");
     for id in &acked {
-        store.asset(uuid::Uuid::parse_str(id).expect("uuid")).await.unwrap_or_else(|e| panic!("acknowledged asset {id} lost from the database: {e}"));
+        store
+            .asset(uuid::Uuid::parse_str(id).expect("uuid"))
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged asset {id} lost from the database: {e}"));
     }
     // Nothing half-written either: the index holds exactly what the store holds.
     let counts = store.counts().await.expect("counts");
-    let page = common::fetch_json(&format!("{}/collections/assets/items?limit=1", server.base)).await;
+    let page =
+        common::fetch_json(&format!("{}/collections/assets/items?limit=1", server.base)).await;
     assert_eq!(page["numberMatched"].as_u64(), Some(counts.assets));
 }

@@ -210,9 +210,18 @@ async fn reads_survive_a_database_outage_and_the_server_recovers() {
     .await;
     assert!(seen.is_some(), "changes after the outage reach the index");
     // Nothing of the refused write; and writes work again.
-    let none = fetch_json(&format!("{base}/collections/assets/items?q=Written%20during")).await;
+    let none = fetch_json(&format!(
+        "{base}/collections/assets/items?q=Written%20during"
+    ))
+    .await;
     assert_eq!(none["numberMatched"], 0);
-    assert_eq!(post("Written after the outage").await.expect("POST").status(), 201);
+    assert_eq!(
+        post("Written after the outage")
+            .await
+            .expect("POST")
+            .status(),
+        201
+    );
     pool.close().await;
     drop(server);
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::asset::{Location, MAX_NAME_CHARS};
+use super::asset::{Location, MAX_NAME_CHARS, MODEL_PROPERTIES};
 use super::taxonomy;
 
 /// One problem with one field of a Feature (`properties.phone`, `geometry`, ...).
@@ -269,26 +269,11 @@ pub fn feature(body: &Value) -> Result<Draft, Vec<Violation>> {
             }
         }
     });
-    let known: &[&str] = &[
-        "name",
-        "category",
-        "description",
-        "address",
-        "phone",
-        "email",
-        "website",
-        "languages",
-        "hours",
-        "accessibility",
-        "ages_served",
-        "services",
-        "source",
-        "source_id",
-        "last_verified",
-    ];
     let extra: Map<String, Value> = props
         .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str()))
+        .filter(|(k, _)| {
+            !MODEL_PROPERTIES.contains(&k.as_str()) && !READ_ONLY.contains(&k.as_str())
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if extra.len() > 100 {

@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::AppState;
 use super::error::{ApiError, FieldError};
 use super::params::Params;
+use crate::domain::Location;
 use crate::domain::sphere::EARTH_RADIUS_M;
 use crate::domain::taxonomy;
-use crate::domain::{Location, SchoolYear};
 use crate::index::{AreaSelector, AssetQuery, CategorySet, PageCounts};
 
 pub fn routes() -> Router<AppState> {
@@ -68,16 +68,7 @@ pub fn asset_query(p: &Params, errors: &mut Vec<FieldError>) -> AssetQuery {
         }
         q.categories = Some(set);
     }
-    let year = p.get("year").and_then(|y| match SchoolYear::parse(y) {
-        Some(y) => Some(y),
-        None => {
-            errors.push(FieldError::query(
-                "year",
-                format!("{y:?} is not a school year like 2020-2021"),
-            ));
-            None
-        }
-    });
+    let year = p.year(errors);
     match p.get("school") {
         Some(s) if s.trim().is_empty() => {
             errors.push(FieldError::query("school", "must not be empty"))
@@ -213,16 +204,7 @@ async fn items(
         }
         _ => {
             let bbox = params.bbox(&mut errors);
-            let year = params.get("year").and_then(|y| {
-                let parsed = SchoolYear::parse(y);
-                if parsed.is_none() {
-                    errors.push(FieldError::query(
-                        "year",
-                        format!("{y:?} is not a school year like 2020-2021"),
-                    ));
-                }
-                parsed
-            });
+            let year = params.year(&mut errors);
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
             }

@@ -112,6 +112,19 @@ impl Params {
         (limit, offset)
     }
 
+    /// `year`: a school year like `2020-2021`.
+    pub fn year(&self, errors: &mut Vec<FieldError>) -> Option<crate::domain::SchoolYear> {
+        let y = self.get("year")?;
+        let parsed = crate::domain::SchoolYear::parse(y);
+        if parsed.is_none() {
+            errors.push(FieldError::query(
+                "year",
+                format!("{y:?} is not a school year like 2020-2021"),
+            ));
+        }
+        parsed
+    }
+
     /// `bbox`, and `bbox-crs` when given (only CRS84 is served).
     pub fn bbox(&self, errors: &mut Vec<FieldError>) -> Option<Bbox> {
         if let Some(crs) = self.get("bbox-crs")

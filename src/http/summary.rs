@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, FieldError};
 use super::params::Params;
-use crate::domain::SchoolYear;
 use crate::domain::taxonomy::{self, CATEGORIES};
 use crate::index::{AreaSelector, IndexError, Landscape};
 
@@ -104,16 +103,7 @@ async fn summary(
     let p = Params::parse(raw.as_deref(), &["f", "year"])?;
     let mut errors: Vec<FieldError> = Vec::new();
     p.check_format(&mut errors);
-    let year = p.get("year").and_then(|y| {
-        let parsed = SchoolYear::parse(y);
-        if parsed.is_none() {
-            errors.push(FieldError::query(
-                "year",
-                format!("{y:?} is not a school year like 2020-2021"),
-            ));
-        }
-        parsed
-    });
+    let year = p.year(&mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }

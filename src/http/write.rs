@@ -195,7 +195,16 @@ async fn replace(
     let value = json_body(&headers, body, false)?;
     let draft = checked(&value)?;
     let existing = state.store.asset(id).await?;
-    let asset = asset_from(draft, id, existing.created_at);
+    store_replacement(&state, draft, &existing).await
+}
+
+/// Commits the new version of an existing asset, then indexes it.
+async fn store_replacement(
+    state: &AppState,
+    draft: Draft,
+    existing: &Asset,
+) -> Result<Response, ApiError> {
+    let asset = asset_from(draft, existing.id, existing.created_at);
     state.store.replace_asset(&asset).await?;
     state.index.upsert_asset(&asset);
     Ok(feature_response(StatusCode::OK, &asset, None))
@@ -217,10 +226,7 @@ async fn modify(
     let mut current: Value = serde_json::from_slice(&encode::asset_feature(&existing).bytes)
         .map_err(|e| ApiError::Internal(e.into()))?;
     validate::merge_patch(&mut current, &patch);
-    let asset = asset_from(checked(&current)?, id, existing.created_at);
-    state.store.replace_asset(&asset).await?;
-    state.index.upsert_asset(&asset);
-    Ok(feature_response(StatusCode::OK, &asset, None))
+    store_replacement(&state, checked(&current)?, &existing).await
 }
 
 async fn remove(

@@ -120,6 +120,18 @@ fn features(text: &str) -> Result<Vec<&RawValue>, ImportError> {
     Ok(fc.features)
 }
 
+/// Each feature numbered from 1, read, or the reason it is not a Feature.
+fn numbered(
+    text: &str,
+) -> Result<impl Iterator<Item = (usize, Result<RawFeature, String>)>, ImportError> {
+    Ok(features(text)?.into_iter().enumerate().map(|(i, raw)| {
+        (
+            i + 1,
+            serde_json::from_str(raw.get()).map_err(|e| format!("not a Feature: {e}")),
+        )
+    }))
+}
+
 /// A property value as text: strings as they are, numbers and booleans printed,
 /// null and empty strings as `None`.
 fn text(v: &Value) -> Option<String> {
@@ -229,12 +241,11 @@ fn keep_extra(extra: &mut Map<String, Value>, key: &str, value: Value) {
 pub fn parse_assets(text_in: &str, fields: &AssetFields) -> Result<Parsed<Asset>, ImportError> {
     let mut out = Parsed::default();
     let now = Utc::now();
-    for (i, raw) in features(text_in)?.into_iter().enumerate() {
-        let n = i + 1;
-        let f: RawFeature = match serde_json::from_str(raw.get()) {
+    for (n, f) in numbered(text_in)? {
+        let f = match f {
             Ok(f) => f,
-            Err(e) => {
-                out.skipped.push((n, format!("not a Feature: {e}")));
+            Err(reason) => {
+                out.skipped.push((n, reason));
                 continue;
             }
         };
@@ -349,12 +360,11 @@ pub fn parse_assets(text_in: &str, fields: &AssetFields) -> Result<Parsed<Asset>
 pub fn parse_schools(text_in: &str, fields: &SchoolFields) -> Result<Parsed<School>, ImportError> {
     let mut out = Parsed::default();
     let mut seen = HashMap::new();
-    for (i, raw) in features(text_in)?.into_iter().enumerate() {
-        let n = i + 1;
-        let f: RawFeature = match serde_json::from_str(raw.get()) {
+    for (n, f) in numbered(text_in)? {
+        let f = match f {
             Ok(f) => f,
-            Err(e) => {
-                out.skipped.push((n, format!("not a Feature: {e}")));
+            Err(reason) => {
+                out.skipped.push((n, reason));
                 continue;
             }
         };
@@ -411,12 +421,11 @@ pub fn parse_catchments(
 ) -> Result<Parsed<Catchment>, ImportError> {
     let mut out = Parsed::default();
     let mut by_school: Vec<(Uuid, MultiPolygon<f64>)> = Vec::new();
-    for (i, raw) in features(text_in)?.into_iter().enumerate() {
-        let n = i + 1;
-        let f: RawFeature = match serde_json::from_str(raw.get()) {
+    for (n, f) in numbered(text_in)? {
+        let f = match f {
             Ok(f) => f,
-            Err(e) => {
-                out.skipped.push((n, format!("not a Feature: {e}")));
+            Err(reason) => {
+                out.skipped.push((n, reason));
                 continue;
             }
         };

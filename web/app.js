@@ -305,6 +305,7 @@
     L.marker([campus[1], campus[0]], { icon: L.divIcon({ className: 'campus-icon', iconSize: [18, 18] }), title: school.properties.name + ' (campus)', zIndexOffset: 1000 })
       .bindPopup(() => { const b = el('div', null, 'popup'); b.appendChild(el('h3', school.properties.name)); b.appendChild(el('p', 'Campus', 'meta')); return b; })
       .addTo(areaLayer);
+    current.bounds = bounds;
     if (bounds) map.fitBounds(bounds, { padding: [16, 16], animate: false });
     const words = radius
       ? assets.numberMatched + ' assets within ' + radius + (radius === '1' ? ' mile' : ' miles') + ' of the campus' + (hasArea ? '' : ' (the school has no attendance area)')
@@ -422,6 +423,16 @@
         .addTo(schoolLayer);
     }
     wire();
+    // Printing: the map changes size, so fit the school's area to it again.
+    const fit = () => {
+      map.invalidateSize({ animate: false });
+      if (current && current.bounds) map.fitBounds(current.bounds, { padding: [8, 8], animate: false });
+    };
+    // Now, and again once the print layout has settled.
+    const refit = () => { fit(); setTimeout(fit, 50); };
+    window.addEventListener('beforeprint', refit);
+    window.addEventListener('afterprint', refit);
+    window.matchMedia('print').addEventListener('change', refit);
     await showSchool();
     // Milliseconds from navigation start until the page is usable (read by the browser tests).
     document.body.dataset.readyMs = String(Math.round(performance.now()));

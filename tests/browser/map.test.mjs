@@ -198,6 +198,7 @@ test('radius rings, and a school without an attendance area', async () => {
 test('the print view is a resource sheet on letter paper', async () => {
   const { page } = await openPage('/?school=201');
   await page.emulateMedia({ media: 'print' });
+  await page.waitForTimeout(200); // the page refits its map to the print layout
   assert.equal(await page.locator('#tools').isVisible(), false);
   assert.equal(await page.locator('#map').isVisible(), true);
   assert.ok(await page.locator('#list li').first().isVisible());

@@ -23,6 +23,7 @@ pub mod items;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
+pub mod reports;
 pub mod summary;
 pub mod web;
 pub mod write;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(summary::routes())
         .merge(openapi::routes())
         .merge(health::routes())
+        .merge(reports::routes())
         .merge(write::routes())
         .merge(web::routes())
         .fallback(ogc::not_found)

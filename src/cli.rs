@@ -2,9 +2,10 @@
 
 use anyhow::Context;
 
-use crate::config::{ImportCommand, UserCommand};
+use crate::config::{ExportCommand, ImportCommand, UserCommand};
 use crate::domain::user::{new_token, token_hash};
 use crate::domain::{Role, User};
+use crate::export::{Export, Format};
 use crate::import::run::{self, ImportSummary, Stderr};
 use crate::import::{AssetFields, SchoolFields};
 use crate::store;
@@ -116,6 +117,82 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `assetmap export …`
+pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
+    let ExportCommand::Assets {
+        file,
+        format,
+        school,
+        year,
+        category,
+        bbox,
+        near,
+        radius,
+        q,
+        db,
+    } = cmd;
+    let format = match format.as_deref() {
+        Some(f) => Format::from_name(&format!("x.{f}")).with_context(|| format!("unknown format {f:?}: use geojson, geojsonl or csv"))?,
+        None => Format::from_name(&file.to_string_lossy())
+            .context("cannot tell the format from the file name: use .geojson, .geojsonl or .csv, or --format")?,
+    };
+    // The same filters, checked by the same code, as the API's.
+    let pairs: Vec<(&str, String)> = [
+        ("school", school),
+        ("year", year),
+        ("category", category),
+        ("bbox", bbox),
+        ("near", near),
+        ("radius", radius),
+        ("q", q),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    let query = serde_urlencoded::to_string(&pairs)?;
+    let params =
+        crate::http::params::Params::parse(Some(&query), crate::http::export::EXPORT_PARAMS)
+            .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    let mut errors = Vec::new();
+    let q = crate::http::items::asset_query(&params, &mut errors);
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "{}",
+            describe(crate::http::error::ApiError::Invalid(errors))
+        );
+    }
+    let (_, index) =
+        crate::app::open(&db.database_url, false, crate::domain::sphere::MILE_M).await?;
+    let mut export = Export::new(&index, &q, format)?;
+    let bar = if export.len() >= 10_000 {
+        indicatif::ProgressBar::new(export.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&file).with_context(|| format!("creating {}", file.display()))?,
+    );
+    while let Some(chunk) = export.next_chunk() {
+        std::io::Write::write_all(&mut out, &chunk)?;
+        bar.set_position(export.written() as u64);
+    }
+    std::io::Write::flush(&mut out)?;
+    bar.finish_and_clear();
+    eprintln!("exported {} assets to {}", export.written(), file.display());
+    Ok(())
+}
+
+fn describe(e: crate::http::error::ApiError) -> String {
+    match e {
+        crate::http::error::ApiError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("--{}: {}", e.name, e.detail))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
 }
 
 /// `assetmap migrate`

@@ -24,6 +24,9 @@ pub enum Command {
     Import(ImportCommand),
     /// Bring the database schema up to date and exit.
     Migrate(DbArgs),
+    /// Export assets to a file (GeoJSON, GeoJSON lines or CSV), filtered like the API.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Manage the people who may write.
     #[command(subcommand)]
     User(UserCommand),
@@ -66,6 +69,41 @@ pub struct ServeArgs {
     /// Public base URL used in links (defaults to the request's Host).
     #[arg(long, env = "ASSETMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Every asset the filters match.
+    Assets {
+        /// The file to write; its extension picks the format (.geojson, .geojsonl, .csv).
+        file: PathBuf,
+        /// geojson, geojsonl or csv (default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Only assets inside this school's area (id or district id).
+        #[arg(long)]
+        school: Option<String>,
+        /// School year of that area (default: the newest).
+        #[arg(long)]
+        year: Option<String>,
+        /// Comma-separated category ids.
+        #[arg(long)]
+        category: Option<String>,
+        /// minLon,minLat,maxLon,maxLat
+        #[arg(long, allow_hyphen_values = true)]
+        bbox: Option<String>,
+        /// lon,lat: sorted by distance from here.
+        #[arg(long, allow_hyphen_values = true)]
+        near: Option<String>,
+        /// With --near: only within this many metres.
+        #[arg(long)]
+        radius: Option<String>,
+        /// Text the name contains.
+        #[arg(long)]
+        q: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,7 +26,7 @@
 //!
 //! Writes reach the index only after the store has committed them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use geo::{Intersects, MultiPolygon, Point};
@@ -72,6 +72,8 @@ struct Slot {
     name_folded: Box<str>,
     name: Box<str>,
     feature: FeatureBytes,
+    /// Names of the extra properties, for the CSV export's columns.
+    extra_keys: Box<[Box<str>]>,
 }
 
 /// A school's area: one catchment year, or a circle around the campus.
@@ -116,6 +118,8 @@ struct State {
     planar: RTree<PlanarEntry>,
     sphere: RTree<SphereEntry>,
     category_counts: Vec<usize>,
+    /// How many indexed assets carry each extra property.
+    extra_keys: BTreeMap<Box<str>, usize>,
     /// Schools ordered by id.
     schools: Vec<SchoolEntry>,
     school_by_id: HashMap<Uuid, usize>,
@@ -233,6 +237,7 @@ impl Slot {
             name_folded: a.name.to_lowercase().into_boxed_str(),
             name: a.name.clone().into_boxed_str(),
             feature: encode::asset_feature(a),
+            extra_keys: a.extra.keys().map(|k| k.as_str().into()).collect(),
         }
     }
 }
@@ -359,6 +364,9 @@ impl State {
         self.planar.insert(PlanarEntry::new([lon, lat], key));
         self.sphere.insert(SphereEntry::new(unit, key));
         self.category_counts[category as usize] += 1;
+        for k in self.slot(s).extra_keys.clone() {
+            *self.extra_keys.entry(k).or_insert(0) += 1;
+        }
         for a in 0..self.areas.len() {
             let inside = {
                 let area = &self.areas[a];
@@ -397,6 +405,14 @@ impl State {
         self.planar.remove(&PlanarEntry::new([lon, lat], key));
         self.sphere.remove(&SphereEntry::new(unit, key));
         self.category_counts[category as usize] -= 1;
+        for k in self.slot(s).extra_keys.clone() {
+            if let Some(n) = self.extra_keys.get_mut(&k) {
+                *n -= 1;
+                if *n == 0 {
+                    self.extra_keys.remove(&k);
+                }
+            }
+        }
         self.slots[s as usize] = None;
         self.free.push(s);
         true
@@ -697,6 +713,7 @@ impl Index {
             planar: RTree::new(),
             sphere: RTree::new(),
             category_counts: vec![0; CATEGORIES.len()],
+            extra_keys: BTreeMap::new(),
             schools: Vec::new(),
             school_by_id: HashMap::new(),
             school_by_external: HashMap::new(),
@@ -767,8 +784,12 @@ impl Index {
                 .collect(),
         );
         let mut category_counts = vec![0; CATEGORIES.len()];
+        let mut extra_keys = BTreeMap::new();
         for i in 0..n {
             category_counts[live(i).category as usize] += 1;
+            for k in live(i).extra_keys.iter() {
+                *extra_keys.entry(k.clone()).or_insert(0) += 1;
+            }
         }
         let by_id = (0..n).map(|i| (live(i).id, i)).collect();
         let mut fresh = State {
@@ -779,6 +800,7 @@ impl Index {
             planar,
             sphere,
             category_counts,
+            extra_keys,
             schools: Vec::new(),
             school_by_id: HashMap::new(),
             school_by_external: HashMap::new(),
@@ -857,6 +879,30 @@ impl Index {
         let st = self.read();
         let sel = st.select(q, offset, limit)?;
         Ok((sel.matched, sel.iter().map(|(k, d)| (k.id, d)).collect()))
+    }
+
+    /// The extra property names the indexed assets carry, sorted.
+    pub fn extra_keys(&self) -> Vec<String> {
+        self.read()
+            .extra_keys
+            .keys()
+            .map(|k| k.to_string())
+            .collect()
+    }
+
+    /// Calls `f` with the Feature of each id still indexed (under one read lock:
+    /// callers pass chunks, so writers wait no longer than a chunk takes).
+    pub fn for_each_feature(
+        &self,
+        ids: &[(Uuid, Option<f64>)],
+        mut f: impl FnMut(&FeatureBytes, Option<f64>),
+    ) {
+        let st = self.read();
+        for (id, d) in ids {
+            if let Some(&s) = st.by_id.get(id) {
+                f(&st.slot(s).feature, *d);
+            }
+        }
     }
 
     /// Writes one asset's Feature; false when it is not indexed.

@@ -18,6 +18,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod encode;
+pub mod export;
 pub mod http;
 pub mod import;
 pub mod index;

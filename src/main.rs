@@ -19,6 +19,7 @@ async fn main() -> std::process::ExitCode {
         Command::Import(cmd) => assetmap::cli::import(cmd).await,
         Command::Migrate(db) => assetmap::cli::migrate(&db.database_url).await,
         Command::User(cmd) => assetmap::cli::user(cmd).await,
+        Command::Export(cmd) => assetmap::cli::export(cmd).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -26,16 +26,23 @@ async fn coverage_matches_an_independent_count(b: Backend) {
     assert_eq!(status, 200);
 
     // The files, read on their own.
-    let assets: Vec<(f64, f64, &'static str)> = read("seattle_community_assets_combined.geojson")["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .map(|f| {
-            let c = &f["geometry"]["coordinates"];
-            let cat = taxonomy::resolve(f["properties"]["category"].as_str().expect("category")).expect("known");
-            (c[0].as_f64().expect("lon"), c[1].as_f64().expect("lat"), cat)
-        })
-        .collect();
+    let assets: Vec<(f64, f64, &'static str)> =
+        read("seattle_community_assets_combined.geojson")["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| {
+                let c = &f["geometry"]["coordinates"];
+                let cat =
+                    taxonomy::resolve(f["properties"]["category"].as_str().expect("category"))
+                        .expect("known");
+                (
+                    c[0].as_f64().expect("lon"),
+                    c[1].as_f64().expect("lat"),
+                    cat,
+                )
+            })
+            .collect();
     let mut areas: HashMap<String, MultiPolygon<f64>> = HashMap::new();
     for (file, field) in [
         ("sps_attendance_area_ES_2020_2021.geojson", "ES_SCH"),
@@ -43,7 +50,8 @@ async fn coverage_matches_an_independent_count(b: Backend) {
         ("sps_attendance_area_HS_2020_2021.geojson", "HS_SCH"),
     ] {
         for f in read(file)["features"].as_array().expect("features") {
-            let g: geojson::Geometry = serde_json::from_value(f["geometry"].clone()).expect("geometry");
+            let g: geojson::Geometry =
+                serde_json::from_value(f["geometry"].clone()).expect("geometry");
             let p: geo::Polygon<f64> = (&g.value).try_into().expect("polygon");
             areas.insert(f["properties"][field].to_string(), MultiPolygon(vec![p]));
         }
@@ -54,12 +62,19 @@ async fn coverage_matches_an_independent_count(b: Backend) {
         .iter()
         .map(|f| {
             let c = &f["geometry"]["coordinates"];
-            (f["properties"]["SchoolID"].to_string(), (c[0].as_f64().expect("x"), c[1].as_f64().expect("y")))
+            (
+                f["properties"]["SchoolID"].to_string(),
+                (c[0].as_f64().expect("x"), c[1].as_f64().expect("y")),
+            )
         })
         .collect();
 
     let rows = report["schools"].as_array().expect("schools");
-    assert_eq!(rows.len(), 117, "every school has an area: a catchment or a radius");
+    assert_eq!(
+        rows.len(),
+        117,
+        "every school has an area: a catchment or a radius"
+    );
     let mut checked_cells = 0;
     for row in rows {
         let ext = row["external_id"].as_str().expect("ext");
@@ -68,17 +83,33 @@ async fn coverage_matches_an_independent_count(b: Backend) {
             Some(mp) => mp.intersects(&Point::new(x, y)),
             None => distance_m(campus.0, campus.1, x, y) <= MILE_M,
         };
-        assert_eq!(row["area"] == "radius", !areas.contains_key(ext), "school {ext}");
+        assert_eq!(
+            row["area"] == "radius",
+            !areas.contains_key(ext),
+            "school {ext}"
+        );
         for c in taxonomy::CATEGORIES {
-            let want = assets.iter().filter(|a| a.2 == c.id && inside(a.0, a.1)).count();
-            assert_eq!(row["counts"][c.id].as_u64(), Some(want as u64), "school {ext}, {}", c.id);
+            let want = assets
+                .iter()
+                .filter(|a| a.2 == c.id && inside(a.0, a.1))
+                .count();
+            assert_eq!(
+                row["counts"][c.id].as_u64(),
+                Some(want as u64),
+                "school {ext}, {}",
+                c.id
+            );
             let nearest = assets
                 .iter()
                 .filter(|a| a.2 == c.id)
                 .map(|a| distance_m(campus.0, campus.1, a.0, a.1))
                 .min_by(f64::total_cmp);
             match (row["nearest_m"][c.id].as_f64(), nearest) {
-                (Some(got), Some(want)) => assert!((got - want).abs() <= 0.051, "school {ext}, {}: {got} vs {want}", c.id),
+                (Some(got), Some(want)) => assert!(
+                    (got - want).abs() <= 0.051,
+                    "school {ext}, {}: {got} vs {want}",
+                    c.id
+                ),
                 (None, None) => {}
                 (got, want) => panic!("school {ext}, {}: {got:?} vs {want:?}", c.id),
             }
@@ -89,20 +120,36 @@ async fn coverage_matches_an_independent_count(b: Backend) {
 
     // One computation: a school's summary says the same as its row.
     let (_, summary) = get_json(&router, "/schools/201/summary").await;
-    let row = rows.iter().find(|r| r["external_id"] == "201").expect("Adams");
+    let row = rows
+        .iter()
+        .find(|r| r["external_id"] == "201")
+        .expect("Adams");
     for c in summary["categories"].as_array().expect("categories") {
-        assert_eq!(row["counts"][c["category"].as_str().expect("id")], c["count"]);
+        assert_eq!(
+            row["counts"][c["category"].as_str().expect("id")],
+            c["count"]
+        );
     }
 
     // The CSV has the same rows; a year without areas gives only the radius schools.
     let (status, headers, csv) = call(&router, "GET", "/reports/coverage.csv", &[]).await;
     assert_eq!(status, 200);
-    assert!(headers["content-type"].to_str().expect("ct").starts_with("text/csv"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/csv")
+    );
     let csv = String::from_utf8(csv).expect("utf8");
     assert_eq!(csv.trim_end().split("\r\n").count(), 118);
-    assert!(csv.starts_with("school_id,external_id,name,level,area,radius_m,total,health_count,health_nearest_m"));
+    assert!(csv.starts_with(
+        "school_id,external_id,name,level,area,radius_m,total,health_count,health_nearest_m"
+    ));
     let (_, other_year) = get_json(&router, "/reports/coverage?year=2021-2022").await;
-    assert_eq!(other_year["schools"].as_array().expect("rows").len(), 117 - 80);
+    assert_eq!(
+        other_year["schools"].as_array().expect("rows").len(),
+        117 - 80
+    );
     let (status, _) = get_json(&router, "/reports/coverage?year=twenty").await;
     assert_eq!(status, 400);
 }

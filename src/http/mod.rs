@@ -18,6 +18,7 @@ use crate::store::Store;
 
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod health;
 pub mod items;
 pub mod ogc;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .merge(summary::routes())
         .merge(openapi::routes())
         .merge(health::routes())
+        .merge(export::routes())
         .merge(reports::routes())
         .merge(write::routes())
         .merge(web::routes())

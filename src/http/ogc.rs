@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/conformance", get(conformance))
         .route("/collections", get(collections))
         .route("/collections/{collection}", get(collection))
+        .route("/collections/{collection}/queryables", get(queryables))
 }
 
 /// The conformance classes implemented.
@@ -96,6 +97,7 @@ fn collection_doc(
         "links": [
             {"rel": "self", "type": "application/json", "href": format!("{base}/collections/{id}")},
             {"rel": "items", "type": "application/geo+json", "href": format!("{base}/collections/{id}/items")},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "href": format!("{base}/collections/{id}/queryables")},
         ],
     });
     if let Some(b) = extent {
@@ -138,6 +140,55 @@ async fn collection(
         .find(|((cid, _, _), _)| *cid == id)
         .map(|(&(cid, title, d), e)| Json(collection_doc(&base, cid, title, d, e)))
         .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}")))
+}
+
+/// The properties a collection's items can be filtered by, as JSON Schema (OGC
+/// API – Features Part 3 `queryables`), each a query parameter of `/items`.
+pub fn queryables_doc(base: &str, id: &str) -> Option<Value> {
+    let properties = match id {
+        "assets" => json!({
+            "category": {"title": "Category", "description": "One of the taxonomy's ids; several separated by commas.", "type": "string",
+                          "enum": crate::domain::taxonomy::CATEGORIES.iter().map(|c| c.id).collect::<Vec<_>>()},
+            "school": {"title": "School", "description": "Only assets inside this school's attendance area (its id or district id).", "type": "string"},
+            "year": {"title": "School year", "description": "With school: the year of the attendance area, YYYY-YYYY.", "type": "string"},
+            "q": {"title": "Name contains", "description": "Text the name contains, case-insensitive.", "type": "string"},
+            "geometry": {"$ref": "https://geojson.org/schema/Point.json"},
+        }),
+        "schools" => json!({"geometry": {"$ref": "https://geojson.org/schema/Point.json"}}),
+        "catchments" => json!({
+            "school": {"title": "School", "type": "string"},
+            "year": {"title": "School year", "type": "string"},
+            "geometry": {"$ref": "https://geojson.org/schema/MultiPolygon.json"},
+        }),
+        _ => return None,
+    };
+    Some(json!({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": format!("{base}/collections/{id}/queryables"),
+        "type": "object",
+        "title": id,
+        "properties": properties,
+        "additionalProperties": false,
+    }))
+}
+
+async fn queryables(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    json_only(raw.as_deref())?;
+    let doc = queryables_doc(&state.base_url(&headers), &id)
+        .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}")))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/schema+json"),
+        )],
+        serde_json::to_vec(&doc).unwrap_or_default(),
+    )
+        .into_response())
 }
 
 /// Any route not served.

@@ -15,7 +15,7 @@ use super::error::{ApiError, FieldError};
 use super::params::Params;
 use crate::domain::SchoolYear;
 use crate::domain::taxonomy::CATEGORIES;
-use crate::index::{AreaSelector, IndexError, Landscape};
+use crate::index::{AreaSelector, Landscape};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,10 +35,8 @@ pub fn coverage(state: &AppState, year: Option<&SchoolYear>) -> Vec<Landscape> {
                 school: s.school.id.to_string(),
                 year: year.cloned(),
             };
-            match state.index.landscape(&sel) {
-                Ok(l) => Some(l),
-                Err(IndexError::NoAreaForYear { .. } | IndexError::UnknownSchool(_)) => None,
-            }
+            // A school with no area for that year is left out.
+            state.index.landscape(&sel).ok()
         })
         .collect()
 }
@@ -59,10 +57,17 @@ fn params(raw: Option<&str>) -> Result<(Params, Option<SchoolYear>), ApiError> {
         errors.push(FieldError::query("f", "use json or csv"));
     }
     let year = p.year(&mut errors);
-    if errors.is_empty() { Ok((p, year)) } else { Err(ApiError::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok((p, year))
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
 }
 
-async fn coverage_json(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+async fn coverage_json(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let (p, year) = params(raw.as_deref())?;
     if p.get("f") == Some("csv") {
         return Ok(csv_response(&coverage(&state, year.as_ref())));
@@ -77,7 +82,11 @@ async fn coverage_json(State(state): State<AppState>, RawQuery(raw): RawQuery) -
                 counts.insert(c.category.into(), json!(c.count));
                 nearest.insert(
                     c.category.into(),
-                    json!(c.nearest.as_ref().map(|n| (n.distance_m * 10.0).round() / 10.0)),
+                    json!(
+                        c.nearest
+                            .as_ref()
+                            .map(|n| (n.distance_m * 10.0).round() / 10.0)
+                    ),
                 );
             }
             json!({
@@ -132,21 +141,40 @@ fn csv_response(rows: &[Landscape]) -> Response {
     for l in rows {
         let (kind, radius) = area(l);
         out.push_str(&l.school.id.to_string());
-        for s in [&l.school.external_id, &l.school.name, l.school.level.as_deref().unwrap_or(""), &kind] {
+        for s in [
+            &l.school.external_id,
+            &l.school.name,
+            l.school.level.as_deref().unwrap_or(""),
+            &kind,
+        ] {
             out.push(',');
             csv_cell(&mut out, s);
         }
-        out.push_str(&format!(",{},{}", radius.map(|r| r.to_string()).unwrap_or_default(), l.total));
+        out.push_str(&format!(
+            ",{},{}",
+            radius.map(|r| r.to_string()).unwrap_or_default(),
+            l.total
+        ));
         for c in &l.categories {
-            let d = c.nearest.as_ref().map(|n| format!("{:.1}", n.distance_m)).unwrap_or_default();
+            let d = c
+                .nearest
+                .as_ref()
+                .map(|n| format!("{:.1}", n.distance_m))
+                .unwrap_or_default();
             out.push_str(&format!(",{},{}", c.count, d));
         }
         out.push_str("\r\n");
     }
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"coverage.csv\"")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"coverage.csv\""),
+            ),
         ],
         out,
     )

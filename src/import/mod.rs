@@ -326,6 +326,30 @@ pub fn parse_assets(text_in: &str, fields: &AssetFields) -> Result<Parsed<Asset>
             .remove("services")
             .map(|v| list(&v))
             .unwrap_or_default();
+        // A file exported by assetmap carries its review status and times; they
+        // are taken back when they mean that, and kept as `file_…` otherwise.
+        let status = match props.remove("status") {
+            Some(v) => match v.as_str().and_then(Status::parse) {
+                Some(s) => s,
+                None => {
+                    keep_extra(&mut extra, "status", v);
+                    Status::Approved
+                }
+            },
+            None => Status::Approved,
+        };
+        let mut time = |key: &str| match props.remove(key) {
+            Some(v) => match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+                Some(Ok(t)) => Some(t.with_timezone(&Utc)),
+                _ => {
+                    keep_extra(&mut extra, key, v);
+                    None
+                }
+            },
+            None => None,
+        };
+        let created_at = time("created_at").unwrap_or(now);
+        let updated_at = time("updated_at").unwrap_or(now);
         for (k, v) in props {
             keep_extra(&mut extra, &k, v);
         }
@@ -346,9 +370,9 @@ pub fn parse_assets(text_in: &str, fields: &AssetFields) -> Result<Parsed<Asset>
             source: Some(source),
             source_id,
             last_verified,
-            status: Status::Approved,
-            created_at: now,
-            updated_at: now,
+            status,
+            created_at,
+            updated_at,
             location,
             extra,
         });
@@ -509,6 +533,7 @@ mod tests {
         assert_eq!(a.extra["license"], "ODbL");
         assert_eq!(a.extra["file_source_id"], 77);
         assert_eq!(a.extra["file_status"], "open");
+        assert_eq!(a.status, Status::Approved);
         assert_eq!(a.extra["source_category"], "park");
         let b = &p.items[1];
         assert_eq!(b.category, "other");

@@ -1,0 +1,228 @@
+//! Whole-collection exports as GeoJSON, GeoJSON text sequences (one Feature per
+//! line) and CSV, produced chunk by chunk so that memory stays flat whatever
+//! the size: the matching ids are taken once, then each chunk of features is
+//! read under a short read lock and written out.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::encode::FeatureBytes;
+use crate::index::{AssetQuery, Index, IndexError};
+
+/// Features per chunk.
+const CHUNK: usize = 1_000;
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One FeatureCollection (RFC 7946).
+    GeoJson,
+    /// One Feature per line (newline-delimited GeoJSON).
+    GeoJsonLines,
+    /// One row per asset, with longitude and latitude columns.
+    Csv,
+}
+
+impl Format {
+    /// The format a file name's extension names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.rsplit('.').next()? {
+            "geojson" | "json" => Some(Format::GeoJson),
+            "geojsonl" | "geojsonseq" | "ndjson" => Some(Format::GeoJsonLines),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::GeoJson => "application/geo+json",
+            Format::GeoJsonLines => "application/geo+json-seq",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// The model's columns in a CSV export, after `id`, `longitude`, `latitude`.
+pub const CSV_COLUMNS: &[&str] = &[
+    "name",
+    "category",
+    "description",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "languages",
+    "hours",
+    "accessibility",
+    "ages_served",
+    "services",
+    "source",
+    "source_id",
+    "last_verified",
+    "status",
+    "created_at",
+    "updated_at",
+];
+
+/// An export in progress.
+pub struct Export {
+    index: Index,
+    ids: Vec<(Uuid, Option<f64>)>,
+    format: Format,
+    extra_columns: Vec<String>,
+    with_distance: bool,
+    pos: usize,
+    started: bool,
+    done: bool,
+    written: usize,
+}
+
+/// Quotes a CSV cell and keeps spreadsheets from reading it as a formula.
+fn csv_cell(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
+        out.push(b'\'');
+    }
+    out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+    out.push(b'"');
+}
+
+fn csv_value(out: &mut Vec<u8>, v: Option<&Value>) {
+    match v {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => csv_cell(out, s),
+        Some(Value::Number(n)) => out.extend_from_slice(n.to_string().as_bytes()),
+        Some(Value::Bool(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            csv_cell(out, &joined.join("; "));
+        }
+        Some(other) => csv_cell(out, &other.to_string()),
+    }
+}
+
+impl Export {
+    /// Starts an export of what `q` matches (all of it, no page limit).
+    pub fn new(index: &Index, q: &AssetQuery, format: Format) -> Result<Self, IndexError> {
+        let (_, ids) = index.query_ids(q, 0, usize::MAX)?;
+        Ok(Self {
+            index: index.clone(),
+            ids,
+            format,
+            extra_columns: index.extra_keys(),
+            with_distance: q.near.is_some(),
+            pos: 0,
+            started: false,
+            done: false,
+            written: 0,
+        })
+    }
+
+    /// How many features the export holds.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Features written so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    fn header(&self, out: &mut Vec<u8>) {
+        match self.format {
+            Format::GeoJson => {
+                out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[\n")
+            }
+            Format::GeoJsonLines => {}
+            Format::Csv => {
+                out.extend_from_slice(b"id,longitude,latitude");
+                for c in CSV_COLUMNS {
+                    out.push(b',');
+                    out.extend_from_slice(c.as_bytes());
+                }
+                if self.with_distance {
+                    out.extend_from_slice(b",distance_m");
+                }
+                for c in &self.extra_columns {
+                    out.push(b',');
+                    csv_cell(out, c);
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+
+    fn csv_row(&self, out: &mut Vec<u8>, f: &FeatureBytes, d: Option<f64>) {
+        let Ok(v) = serde_json::from_slice::<Value>(&f.bytes) else {
+            return;
+        };
+        out.extend_from_slice(v["id"].as_str().unwrap_or_default().as_bytes());
+        let c = &v["geometry"]["coordinates"];
+        for axis in 0..2 {
+            out.push(b',');
+            csv_value(out, c.get(axis));
+        }
+        let props = &v["properties"];
+        for col in CSV_COLUMNS {
+            out.push(b',');
+            csv_value(out, props.get(*col));
+        }
+        if self.with_distance {
+            out.push(b',');
+            if let Some(d) = d {
+                crate::encode::write_decimetres(out, d);
+            }
+        }
+        for col in &self.extra_columns {
+            out.push(b',');
+            csv_value(out, props.get(col.as_str()));
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// The next chunk of the file, or `None` when it is complete.
+    pub fn next_chunk(&mut self) -> Option<Vec<u8>> {
+        if self.done {
+            return None;
+        }
+        let mut out = Vec::with_capacity(CHUNK * 700);
+        if !self.started {
+            self.started = true;
+            self.header(&mut out);
+        }
+        let end = (self.pos + CHUNK).min(self.ids.len());
+        let chunk = &self.ids[self.pos..end];
+        let mut n = 0;
+        let (format, first) = (self.format, self.written == 0);
+        self.index.for_each_feature(chunk, |f, d| {
+            match format {
+                Format::GeoJson => {
+                    if !(first && n == 0) {
+                        out.extend_from_slice(b",\n");
+                    }
+                    f.write_to(&mut out, d);
+                }
+                Format::GeoJsonLines => {
+                    f.write_to(&mut out, d);
+                    out.push(b'\n');
+                }
+                Format::Csv => self.csv_row(&mut out, f, d),
+            }
+            n += 1;
+        });
+        self.written += n;
+        self.pos = end;
+        if self.pos >= self.ids.len() {
+            if self.format == Format::GeoJson {
+                out.extend_from_slice(b"\n]}\n");
+            }
+            self.done = true;
+        }
+        Some(out)
+    }
+}

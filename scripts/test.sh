@@ -4,6 +4,7 @@
 #     given; otherwise the local cluster, started if stopped, PostGIS installed
 #     (apt-get) if missing, PostgreSQL itself installed if absent;
 #   - Debian's Chromium for the browser tests (apt-get, when missing);
+#   - GDAL's command-line tools (gdal-bin) and OWSLib (pip) for the client tests;
 #   - the browser tests' npm packages (npm ci, when missing);
 #   - formatting and lint checks, then the Rust tests, then the browser tests.
 # Usage: scripts/test.sh        (CI calls exactly this through .ci/run)
@@ -51,6 +52,14 @@ psql "$ASSETMAP_TEST_PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datnam
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
   echo "installing Debian's chromium for the browser tests"
   apt_install chromium
+fi
+if ! command -v ogrinfo >/dev/null 2>&1; then
+  echo "installing GDAL's command-line tools"
+  apt_install gdal-bin
+fi
+if ! python3 -c 'import owslib' >/dev/null 2>&1; then
+  echo "installing OWSLib"
+  python3 -m pip install --quiet OWSLib 2>/dev/null || apt_install python3-owslib
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   echo "installing the browser tests' npm packages"

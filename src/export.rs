@@ -68,7 +68,8 @@ pub const CSV_COLUMNS: &[&str] = &[
 /// An export in progress.
 pub struct Export {
     index: Index,
-    ids: Vec<(Uuid, Option<f64>)>,
+    ids: Vec<Uuid>,
+    distances: Vec<f64>,
     format: Format,
     extra_columns: Vec<String>,
     with_distance: bool,
@@ -105,10 +106,11 @@ fn csv_value(out: &mut Vec<u8>, v: Option<&Value>) {
 impl Export {
     /// Starts an export of what `q` matches (all of it, no page limit).
     pub fn new(index: &Index, q: &AssetQuery, format: Format) -> Result<Self, IndexError> {
-        let (_, ids) = index.query_ids(q, 0, usize::MAX)?;
+        let (ids, distances) = index.all_ids(q)?;
         Ok(Self {
             index: index.clone(),
             ids,
+            distances,
             format,
             extra_columns: index.extra_keys(),
             with_distance: q.near.is_some(),
@@ -197,9 +199,10 @@ impl Export {
         }
         let end = (self.pos + CHUNK).min(self.ids.len());
         let chunk = &self.ids[self.pos..end];
+        let distances = self.distances.get(self.pos..end).unwrap_or(&[]);
         let mut n = 0;
         let (format, first) = (self.format, self.written == 0);
-        self.index.for_each_feature(chunk, |f, d| {
+        self.index.for_each_feature(chunk, distances, |f, d| {
             match format {
                 Format::GeoJson => {
                     if !(first && n == 0) {

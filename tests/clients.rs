@@ -13,8 +13,14 @@ fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{program} is needed for this test (scripts/test.sh installs it): {e}"));
-    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        .unwrap_or_else(|e| {
+            panic!("{program} is needed for this test (scripts/test.sh installs it): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -40,7 +46,12 @@ async fn gdal_and_owslib_read_everything() {
     }
     let assets = run("ogrinfo", &["-ro", "-so", &oapif, "assets"]);
     assert_eq!(feature_count(&assets), 643);
-    for field in ["name: String", "category: String", "source_id: String", "license: String"] {
+    for field in [
+        "name: String",
+        "category: String",
+        "source_id: String",
+        "license: String",
+    ] {
         assert!(assets.contains(field), "{field} missing from\n{assets}");
     }
     let catchments = run("ogrinfo", &["-ro", "-so", &oapif, "catchments"]);
@@ -49,24 +60,61 @@ async fn gdal_and_owslib_read_everything() {
 
     // A bbox and a property filter.
     let (x0, y0, x1, y1) = ("-122.40", "47.66", "-122.38", "47.68");
-    let want = fetch_json(&format!("{base}/collections/assets/items?bbox={x0},{y0},{x1},{y1}&limit=1")).await["numberMatched"].as_u64();
-    let boxed = run("ogrinfo", &["-ro", "-so", "-spat", x0, y0, x1, y1, &oapif, "assets"]);
+    let want = fetch_json(&format!(
+        "{base}/collections/assets/items?bbox={x0},{y0},{x1},{y1}&limit=1"
+    ))
+    .await["numberMatched"]
+        .as_u64();
+    let boxed = run(
+        "ogrinfo",
+        &["-ro", "-so", "-spat", x0, y0, x1, y1, &oapif, "assets"],
+    );
     assert_eq!(Some(feature_count(&boxed)), want);
-    let libraries = run("ogrinfo", &["-ro", "-so", "-where", "category = 'library'", &oapif, "assets"]);
+    let libraries = run(
+        "ogrinfo",
+        &[
+            "-ro",
+            "-so",
+            "-where",
+            "category = 'library'",
+            &oapif,
+            "assets",
+        ],
+    );
     assert_eq!(feature_count(&libraries), 100);
 
     // ogr2ogr pages through `next` links and writes every feature.
     let gpkg = db.dir.path().join("out.gpkg");
-    run("ogr2ogr", &["-f", "GPKG", gpkg.to_str().expect("path"), &format!("OAPIF:{base}/collections/assets")]);
-    let written = run("ogrinfo", &["-ro", "-so", gpkg.to_str().expect("path"), "assets"]);
+    run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GPKG",
+            gpkg.to_str().expect("path"),
+            &format!("OAPIF:{base}/collections/assets"),
+        ],
+    );
+    let written = run(
+        "ogrinfo",
+        &["-ro", "-so", gpkg.to_str().expect("path"), "assets"],
+    );
     assert_eq!(feature_count(&written), 643);
 
     // OWSLib, as an analyst's script.
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/owslib_check.py");
     let found: Value = serde_json::from_str(&run("python3", &[script, &base])).expect("json");
-    assert_eq!(found["collections"], serde_json::json!(["assets", "catchments", "schools"]));
+    assert_eq!(
+        found["collections"],
+        serde_json::json!(["assets", "catchments", "schools"])
+    );
     assert_eq!(found["assets_title"], "Community assets");
-    assert!(found["queryables"].as_array().expect("q").iter().any(|q| q == "category"));
+    assert!(
+        found["queryables"]
+            .as_array()
+            .expect("q")
+            .iter()
+            .any(|q| q == "category")
+    );
     assert_eq!(found["number_matched"], 643);
     assert_eq!(found["first_page"], 100);
     assert_eq!(found["bbox_matched"].as_u64(), want);

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 
-use crate::config::{ExportCommand, ImportCommand, UserCommand};
+use crate::config::{ExportCommand, ImportCommand, JoinArgs, UserCommand};
 use crate::domain::user::{new_token, token_hash};
 use crate::domain::{Role, User};
 use crate::export::{Export, Format};
@@ -193,6 +193,96 @@ fn describe(e: crate::http::error::ApiError) -> String {
             .join("; "),
         other => other.to_string(),
     }
+}
+
+/// `assetmap join …`: one pass over the assets, each looked up in an R-tree of
+/// the areas' boxes and tested exactly.
+pub fn join(args: JoinArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.catchments.len() == args.school_fields.len()
+            && args.catchments.len() == args.years.len(),
+        "give one --school-field and one --year for each --catchments"
+    );
+    let started = std::time::Instant::now();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut areas = Vec::new();
+    for ((file, field), year) in args
+        .catchments
+        .iter()
+        .zip(&args.school_fields)
+        .zip(&args.years)
+    {
+        let year = crate::domain::SchoolYear::parse(year)
+            .with_context(|| format!("{year:?} is not a school year like 2020-2021"))?;
+        let parsed = crate::import::parse_areas(&run::read(file)?, field)?;
+        for (n, reason) in &parsed.skipped {
+            eprintln!("{}: skipped feature {n}: {reason}", file.display());
+        }
+        for (_, key, mp) in parsed.items {
+            keys.push((key, year.to_string()));
+            areas.push(mp);
+        }
+    }
+    let fields = AssetFields {
+        id: args.id_field.clone(),
+        ..AssetFields::default()
+    };
+    let assets = crate::import::parse_assets(&run::read(&args.assets)?, &fields)?;
+    for (n, reason) in &assets.skipped {
+        eprintln!("{}: skipped feature {n}: {reason}", args.assets.display());
+    }
+    let index = crate::join::AreaIndex::new(&areas);
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?,
+    );
+    std::io::Write::write_all(
+        &mut out,
+        b"asset_id,name,longitude,latitude,school,year\r\n",
+    )?;
+    let bar = if assets.items.len() >= 10_000 {
+        indicatif::ProgressBar::new(assets.items.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let (mut rows, mut outside, mut found) = (0usize, 0usize, Vec::new());
+    for (i, a) in assets.items.iter().enumerate() {
+        index.containing(a.location.lon(), a.location.lat(), &mut found);
+        let mut line = String::new();
+        let id = a.source_id.clone().unwrap_or_default();
+        let mut row = |school: &str, year: &str| {
+            line.clear();
+            crate::http::reports::csv_cell(&mut line, &id);
+            line.push(',');
+            crate::http::reports::csv_cell(&mut line, &a.name);
+            line.push_str(&format!(",{},{},", a.location.lon(), a.location.lat()));
+            crate::http::reports::csv_cell(&mut line, school);
+            line.push(',');
+            line.push_str(year);
+            line.push_str("\r\n");
+            std::io::Write::write_all(&mut out, line.as_bytes())
+        };
+        if found.is_empty() {
+            outside += 1;
+            row("", "")?;
+        }
+        for &k in &found {
+            row(&keys[k].0, &keys[k].1)?;
+            rows += 1;
+        }
+        if i % 10_000 == 0 {
+            bar.set_position(i as u64);
+        }
+    }
+    std::io::Write::flush(&mut out)?;
+    bar.finish_and_clear();
+    eprintln!(
+        "joined {} assets with {} areas: {rows} containments, {outside} assets in no area, in {:.2} s",
+        assets.items.len(),
+        areas.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `assetmap migrate`

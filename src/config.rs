@@ -27,6 +27,9 @@ pub enum Command {
     /// Export assets to a file (GeoJSON, GeoJSON lines or CSV), filtered like the API.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Tag every asset of a GeoJSON file with the attendance areas (of every
+    /// school year given) that contain it, in one pass; writes CSV.
+    Join(JoinArgs),
     /// Manage the people who may write.
     #[command(subcommand)]
     User(UserCommand),
@@ -104,6 +107,28 @@ pub enum ExportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JoinArgs {
+    /// GeoJSON file of assets (points).
+    #[arg(long)]
+    pub assets: PathBuf,
+    /// Property holding each asset's id (default: the Feature's `id`).
+    #[arg(long)]
+    pub id_field: Option<String>,
+    /// GeoJSON file of attendance areas; repeat with --school-field and --year for each.
+    #[arg(long = "catchments", required = true)]
+    pub catchments: Vec<PathBuf>,
+    /// Property holding the school's id, one per --catchments.
+    #[arg(long = "school-field", required = true)]
+    pub school_fields: Vec<String>,
+    /// School year of the areas, one per --catchments.
+    #[arg(long = "year", required = true)]
+    pub years: Vec<String>,
+    /// Where to write the CSV (asset_id, name, longitude, latitude, school, year).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1050,6 +1050,27 @@ impl Index {
         [assets, schools, catchments]
     }
 
+    /// For every catchment (every school year), the ids of the assets inside it:
+    /// the join of assets and attendance areas, already worked out.
+    pub fn catchment_members(&self) -> Vec<(School, SchoolYear, Vec<Uuid>)> {
+        let st = self.read();
+        st.schools
+            .iter()
+            .flat_map(|e| {
+                e.areas.iter().filter_map(|&a| {
+                    let area = &st.areas[a];
+                    area.year.clone().map(|y| {
+                        (
+                            e.school.clone(),
+                            y,
+                            area.members.iter().map(|&s| st.id_of(s)).collect(),
+                        )
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// All schools with their catchment years.
     pub fn schools(&self) -> Vec<SchoolInfo> {
         let st = self.read();

@@ -22,5 +22,6 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod index;
+pub mod join;
 pub mod store;
 pub mod sync;

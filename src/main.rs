@@ -20,6 +20,7 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate(db) => assetmap::cli::migrate(&db.database_url).await,
         Command::User(cmd) => assetmap::cli::user(cmd).await,
         Command::Export(cmd) => assetmap::cli::export(cmd).await,
+        Command::Join(args) => assetmap::cli::join(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

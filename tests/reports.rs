@@ -153,3 +153,104 @@ async fn coverage_matches_an_independent_count(b: Backend) {
     let (status, _) = get_json(&router, "/reports/coverage?year=twenty").await;
     assert_eq!(status, 400);
 }
+
+on_both_stores!(the_join_tags_every_asset_with_every_area_that_holds_it);
+
+async fn the_join_tags_every_asset_with_every_area_that_holds_it(b: Backend) {
+    use std::collections::BTreeSet;
+    let db = common::TempDb::new(b).await;
+    let (_, _, state) = common::app(&db.url, true).await;
+    let router = assetmap::http::router(state);
+
+    // What the API says each school's area holds, by source id.
+    let mut want: BTreeSet<(String, String)> = BTreeSet::new();
+    let (_, schools) = get_json(&router, "/collections/catchments/items?limit=1000").await;
+    for c in schools["features"].as_array().expect("features") {
+        let ext = c["properties"]["school_external_id"]
+            .as_str()
+            .expect("ext")
+            .to_owned();
+        let (_, page) = get_json(
+            &router,
+            &format!("/collections/assets/items?school={ext}&limit=10000"),
+        )
+        .await;
+        for f in page["features"].as_array().expect("features") {
+            want.insert((
+                f["properties"]["source_id"]
+                    .as_str()
+                    .expect("sid")
+                    .to_owned(),
+                ext.clone(),
+            ));
+        }
+    }
+    assert!(
+        want.len() > 643,
+        "assets lie in an elementary, a middle and a high-school area"
+    );
+
+    // The CLI's join of the same files, in one pass.
+    let out = db.dir.path().join("join.csv");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .arg("join")
+        .args([
+            "--assets",
+            seattle("seattle_community_assets_combined.geojson")
+                .to_str()
+                .expect("p"),
+            "--id-field",
+            "id",
+        ])
+        .args([
+            "--catchments",
+            seattle("sps_attendance_area_ES_2020_2021.geojson")
+                .to_str()
+                .expect("p"),
+            "--school-field",
+            "ES_SCH",
+            "--year",
+            "2020-2021",
+        ])
+        .args([
+            "--catchments",
+            seattle("sps_attendance_area_MS_2020_2021.geojson")
+                .to_str()
+                .expect("p"),
+            "--school-field",
+            "MS_SCH",
+            "--year",
+            "2020-2021",
+        ])
+        .args([
+            "--catchments",
+            seattle("sps_attendance_area_HS_2020_2021.geojson")
+                .to_str()
+                .expect("p"),
+            "--school-field",
+            "HS_SCH",
+            "--year",
+            "2020-2021",
+        ])
+        .args(["--out", out.to_str().expect("p")])
+        .output()
+        .expect("join");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(&out).expect("csv");
+    let got: BTreeSet<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let school = cells[cells.len() - 2].trim_matches('"');
+            (!school.is_empty()).then(|| (cells[0].trim_matches('"').to_owned(), school.to_owned()))
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    // The same join of the stored data, through the API.
+    let (status, _, body) = call(&router, "GET", "/reports/catchment-join.csv", &[]).await;
+    assert_eq!(status, 200);
+    let body = String::from_utf8(body).expect("utf8");
+    assert_eq!(body.trim_end().split("\r\n").count(), 1 + want.len());
+}

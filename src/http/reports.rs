@@ -115,6 +115,10 @@ async fn coverage_file(
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    if file == "catchment-join.csv" {
+        Params::parse(raw.as_deref(), &[])?;
+        return Ok(join_response(&state));
+    }
     if file != "coverage.csv" {
         return Err(ApiError::NotFound(format!("no report {file:?}")));
     }
@@ -130,6 +134,37 @@ pub fn csv_cell(out: &mut String, s: &str) {
     }
     out.push_str(&s.replace('"', "\"\""));
     out.push('"');
+}
+
+/// Every (asset, attendance area) pair where the area contains the asset, for
+/// every school year.
+fn join_response(state: &AppState) -> Response {
+    let mut out = String::from("asset_id,school_id,external_id,school_name,year\r\n");
+    for (school, year, ids) in state.index.catchment_members() {
+        for id in ids {
+            out.push_str(&format!("{id},{},", school.id));
+            csv_cell(&mut out, &school.external_id);
+            out.push(',');
+            csv_cell(&mut out, &school.name);
+            out.push(',');
+            out.push_str(year.as_str());
+            out.push_str("\r\n");
+        }
+    }
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"catchment-join.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response()
 }
 
 fn csv_response(rows: &[Landscape]) -> Response {

@@ -435,16 +435,13 @@ pub fn parse_schools(text_in: &str, fields: &SchoolFields) -> Result<Parsed<Scho
     Ok(out)
 }
 
-/// Reads attendance areas for one school year. `schools` maps a school's external
-/// id to its id. Several areas of one school are merged into their union.
-pub fn parse_catchments(
-    text_in: &str,
-    school_field: &str,
-    year: &SchoolYear,
-    schools: &HashMap<String, Uuid>,
-) -> Result<Parsed<Catchment>, ImportError> {
-    let mut out = Parsed::default();
-    let mut by_school: Vec<(Uuid, MultiPolygon<f64>)> = Vec::new();
+/// An area read from a file: the number of its (first) feature, its key, its shape.
+pub type KeyedArea = (usize, String, MultiPolygon<f64>);
+
+/// Reads areas keyed by a property (a school's district id), merging several
+/// areas with the same key into their union. Keys come in file order.
+pub fn parse_areas(text_in: &str, key_field: &str) -> Result<Parsed<KeyedArea>, ImportError> {
+    let mut out: Parsed<KeyedArea> = Parsed::default();
     for (n, f) in numbered(text_in)? {
         let f = match f {
             Ok(f) => f,
@@ -454,16 +451,9 @@ pub fn parse_catchments(
             }
         };
         let props = f.properties.unwrap_or_default();
-        let Some(key) = props.get(school_field).and_then(text) else {
+        let Some(key) = props.get(key_field).and_then(text) else {
             out.skipped
-                .push((n, format!("no school id in property {school_field:?}")));
-            continue;
-        };
-        let Some(&school_id) = schools.get(&key) else {
-            out.skipped.push((
-                n,
-                format!("no school with id {key}: import the schools first"),
-            ));
+                .push((n, format!("no school id in property {key_field:?}")));
             continue;
         };
         let geometry = match f.geometry.as_ref().filter(|g| !g.is_null()) {
@@ -479,25 +469,47 @@ pub fn parse_catchments(
                 continue;
             }
         };
-        match by_school.iter_mut().find(|(s, _)| *s == school_id) {
-            Some((_, acc)) => {
+        match out.items.iter_mut().find(|(_, k, _)| *k == key) {
+            Some((_, _, acc)) => {
                 out.warnings.push(format!(
                     "feature {n}: school {key} has several areas; using their union"
                 ));
                 *acc = acc.union(&mp).orient(Direction::Default);
             }
-            None => by_school.push((school_id, mp)),
+            None => out.items.push((n, key, mp)),
         }
     }
-    out.items = by_school
-        .into_iter()
-        .map(|(school_id, geometry)| Catchment {
-            id: catchment_id(school_id, year),
-            school_id,
-            year: year.clone(),
-            geometry,
-        })
-        .collect();
+    Ok(out)
+}
+
+/// Reads attendance areas for one school year. `schools` maps a school's external
+/// id to its id. Several areas of one school are merged into their union.
+pub fn parse_catchments(
+    text_in: &str,
+    school_field: &str,
+    year: &SchoolYear,
+    schools: &HashMap<String, Uuid>,
+) -> Result<Parsed<Catchment>, ImportError> {
+    let areas = parse_areas(text_in, school_field)?;
+    let mut out = Parsed {
+        items: Vec::new(),
+        skipped: areas.skipped,
+        warnings: areas.warnings,
+    };
+    for (n, key, geometry) in areas.items {
+        match schools.get(&key) {
+            Some(&school_id) => out.items.push(Catchment {
+                id: catchment_id(school_id, year),
+                school_id,
+                year: year.clone(),
+                geometry,
+            }),
+            None => out.skipped.push((
+                n,
+                format!("no school with id {key}: import the schools first"),
+            )),
+        }
+    }
     Ok(out)
 }
 

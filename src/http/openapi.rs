@@ -54,6 +54,15 @@ fn ok(description: &str, media: &str, schema: Value) -> Value {
     })
 }
 
+fn writes(code: &str, description: &str) -> Value {
+    let problem = json!({"$ref": "#/components/responses/Problem"});
+    json!({
+        code: {"description": description},
+        "400": problem, "401": problem, "403": problem, "404": problem, "405": problem,
+        "409": problem, "413": problem, "415": problem, "503": problem,
+    })
+}
+
 /// The OpenAPI document.
 pub fn document(base: &str) -> Value {
     let category_ids: Vec<&str> = CATEGORIES.iter().map(|c| c.id).collect();
@@ -123,8 +132,19 @@ pub fn document(base: &str) -> Value {
                     param("radius", "With near: only assets within this many metres.", json!({"type": "number", "minimum": 0})),
                     param("q", "Text the name contains (case-insensitive).", json!({"type": "string", "maxLength": 200})),
                 ],
-                "responses": ok("A page of assets", "application/geo+json", fc.clone())}},
-            "/collections/assets/items/{featureId}": {"get": {"summary": "One asset", "operationId": "getAsset", "parameters": [fid.clone(), f.clone()], "responses": ok("An asset", "application/geo+json", feature.clone())}},
+                "responses": ok("A page of assets", "application/geo+json", fc.clone())},
+                "post": {
+                    "summary": "Add an asset (editors and admins; published at once)", "operationId": "createAsset",
+                    "security": [{"bearer": []}],
+                    "requestBody": {"required": true, "content": {"application/geo+json": {"schema": feature.clone()}, "application/json": {"schema": feature.clone()}}},
+                    "responses": writes("201", "Created; Location names the new asset")}},
+            "/collections/assets/items/{featureId}": {
+                "get": {"summary": "One asset", "operationId": "getAsset", "parameters": [fid.clone(), f.clone()], "responses": ok("An asset", "application/geo+json", feature.clone())},
+                "put": {"summary": "Replace an asset with a whole Feature", "operationId": "replaceAsset", "security": [{"bearer": []}], "parameters": [fid.clone()],
+                        "requestBody": {"required": true, "content": {"application/geo+json": {"schema": feature.clone()}}}, "responses": writes("200", "Replaced")},
+                "patch": {"summary": "Change some fields (RFC 7396 JSON Merge Patch of the Feature)", "operationId": "patchAsset", "security": [{"bearer": []}], "parameters": [fid.clone()],
+                          "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}, "responses": writes("200", "Changed")},
+                "delete": {"summary": "Remove an asset", "operationId": "deleteAsset", "security": [{"bearer": []}], "parameters": [fid.clone()], "responses": writes("204", "Removed")}},
             "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
             "/collections/schools/items/{featureId}": {"get": {"summary": "One school", "operationId": "getSchool", "parameters": [fid.clone(), f.clone()], "responses": ok("A school", "application/geo+json", feature.clone())}},
             "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(),
@@ -162,6 +182,9 @@ pub fn document(base: &str) -> Value {
                 "Problem": {"type": "object", "description": "RFC 9457 problem details; `errors` names each parameter or field at fault.", "properties": {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "in": {"type": "string"}, "detail": {"type": "string"}}}}}},
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A token from `assetmap user add`."},
             },
             "responses": {
                 "Problem": {"description": "A problem", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},

@@ -6,6 +6,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::domain::asset::MODEL_PROPERTIES;
 use crate::encode::FeatureBytes;
 use crate::index::{AssetQuery, Index, IndexError};
 
@@ -43,27 +44,14 @@ impl Format {
     }
 }
 
-/// The model's columns in a CSV export, after `id`, `longitude`, `latitude`.
-pub const CSV_COLUMNS: &[&str] = &[
-    "name",
-    "category",
-    "description",
-    "address",
-    "phone",
-    "email",
-    "website",
-    "languages",
-    "hours",
-    "accessibility",
-    "ages_served",
-    "services",
-    "source",
-    "source_id",
-    "last_verified",
-    "status",
-    "created_at",
-    "updated_at",
-];
+/// The model's columns in a CSV export, after `id`, `longitude`, `latitude`: the
+/// model's properties, less the per-request `distance_m`.
+pub fn csv_columns() -> impl Iterator<Item = &'static str> {
+    MODEL_PROPERTIES
+        .iter()
+        .copied()
+        .filter(|c| *c != "distance_m")
+}
 
 /// An export in progress.
 pub struct Export {
@@ -143,7 +131,7 @@ impl Export {
             Format::GeoJsonLines => {}
             Format::Csv => {
                 out.extend_from_slice(b"id,longitude,latitude");
-                for c in CSV_COLUMNS {
+                for c in csv_columns() {
                     out.push(b',');
                     out.extend_from_slice(c.as_bytes());
                 }
@@ -170,9 +158,9 @@ impl Export {
             csv_value(out, c.get(axis));
         }
         let props = &v["properties"];
-        for col in CSV_COLUMNS {
+        for col in csv_columns() {
             out.push(b',');
-            csv_value(out, props.get(*col));
+            csv_value(out, props.get(col));
         }
         if self.with_distance {
             out.push(b',');

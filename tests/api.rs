@@ -102,12 +102,27 @@ async fn landing_conformance_collections_and_api(b: Backend) {
     );
     let api: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(api["openapi"], "3.0.3");
-    for path in ["/collections/{collectionId}/queryables", "/export/{file}", "/reports/coverage", "/healthz", "/readyz"] {
+    for path in [
+        "/collections/{collectionId}/queryables",
+        "/export/{file}",
+        "/reports/coverage",
+        "/healthz",
+        "/readyz",
+    ] {
         assert!(api["paths"].get(path).is_some(), "/api lacks {path}");
     }
-    assert!(api["paths"]["/collections/assets/items"].get("post").is_some());
+    assert!(
+        api["paths"]["/collections/assets/items"]
+            .get("post")
+            .is_some()
+    );
     for method in ["put", "patch", "delete"] {
-        assert!(api["paths"]["/collections/assets/items/{featureId}"].get(method).is_some(), "/api lacks {method}");
+        assert!(
+            api["paths"]["/collections/assets/items/{featureId}"]
+                .get(method)
+                .is_some(),
+            "/api lacks {method}"
+        );
     }
     for path in [
         "/",

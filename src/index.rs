@@ -561,6 +561,28 @@ impl State {
             });
         }
 
+        // No filter at all: the page is a slice of the collection's order.
+        if area.is_none()
+            && q.bbox.is_none()
+            && near_unit.is_none()
+            && q.categories.is_none()
+            && q_folded.is_none()
+        {
+            let matched = self.order.len();
+            let page = self
+                .order
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|&s| self.key(s))
+                .collect();
+            return Ok(Selection {
+                matched,
+                page,
+                distances: Vec::new(),
+            });
+        }
+
         // Whether a candidate passes the filters its source did not apply.
         let keep = |k: &Key, check_bbox: bool, check_radius: bool| {
             attrs_ok(k)

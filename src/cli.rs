@@ -69,6 +69,48 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             let s = run::schools(store.as_ref(), &text, &fields, &mut Stderr).await?;
             print("schools", &s);
         }
+        ImportCommand::Hsds { path, source, db } => {
+            let source = source.unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "hsds".into())
+            });
+            let imported = if path.is_dir() {
+                crate::hsds::from_tables(&path, &source)?
+            } else {
+                let value: serde_json::Value =
+                    serde_json::from_str(&run::read(&path)?).map_err(|e| {
+                        crate::import::ImportError::NotFeatureCollection(format!(
+                            "not HSDS JSON: {e}"
+                        ))
+                    })?;
+                crate::hsds::from_json(&value, &source)
+            };
+            for (id, reason) in &imported.skipped {
+                eprintln!("skipped location {id}: {reason}");
+            }
+            for w in &imported.warnings {
+                eprintln!("warning: {w}");
+            }
+            if !imported.unmapped.is_empty() {
+                let list: Vec<&str> = imported.unmapped.iter().map(String::as_str).collect();
+                eprintln!(
+                    "not mapped (no place in assetmap's model): {}",
+                    list.join(", ")
+                );
+            }
+            let store = open(&db.database_url).await?;
+            let (_, r) = store.upsert_assets(&imported.assets).await?;
+            print(
+                "hsds",
+                &ImportSummary {
+                    inserted: r.inserted,
+                    updated: r.updated,
+                    skipped: imported.skipped.len(),
+                    warnings: imported.warnings.len(),
+                },
+            );
+        }
         ImportCommand::Catchments {
             file,
             school_field,
@@ -121,18 +163,48 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
 
 /// `assetmap export …`
 pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
-    let ExportCommand::Assets {
-        file,
-        format,
-        school,
-        year,
-        category,
-        bbox,
-        near,
-        radius,
-        q,
-        db,
-    } = cmd;
+    let cmd = match cmd {
+        ExportCommand::Hsds { path, db } => {
+            let store = open(&db.database_url).await?;
+            let assets: Vec<_> = store
+                .assets()
+                .await?
+                .into_iter()
+                .filter(|a| a.status == crate::domain::Status::Approved)
+                .collect();
+            if path.extension().is_some_and(|e| e == "json") {
+                std::fs::write(
+                    &path,
+                    serde_json::to_vec_pretty(&crate::hsds::to_json(&assets))?,
+                )
+                .with_context(|| format!("writing {}", path.display()))?;
+            } else {
+                crate::hsds::write_tables(&assets, &path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            eprintln!(
+                "exported {} assets as HSDS to {}",
+                assets.len(),
+                path.display()
+            );
+            return Ok(());
+        }
+        ExportCommand::Assets {
+            file,
+            format,
+            school,
+            year,
+            category,
+            bbox,
+            near,
+            radius,
+            q,
+            db,
+        } => (
+            file, format, school, year, category, bbox, near, radius, q, db,
+        ),
+    };
+    let (file, format, school, year, category, bbox, near, radius, q, db) = cmd;
     let format = match format.as_deref() {
         Some(f) => Format::from_name(&format!("x.{f}")).with_context(|| format!("unknown format {f:?}: use geojson, geojsonl or csv"))?,
         None => Format::from_name(&file.to_string_lossy())

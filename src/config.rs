@@ -76,6 +76,13 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
+    /// Every asset as Open Referral HSDS 3.0: a `.json` file, or a directory for
+    /// the Tabular Data Package (CSV files and datapackage.json).
+    Hsds {
+        path: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Every asset the filters match.
     Assets {
         /// The file to write; its extension picks the format (.geojson, .geojsonl, .csv).
@@ -179,6 +186,17 @@ pub enum ImportCommand {
         /// Property holding the level (elementary, middle, ...).
         #[arg(long)]
         level_field: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Open Referral HSDS: a directory (a Tabular Data Package, or the older
+    /// Ohana CSV layout) or an HSDS 3.0 JSON file. Each location with
+    /// coordinates becomes an asset; re-imports update by location id.
+    Hsds {
+        path: PathBuf,
+        /// Provenance recorded on each asset (default: the directory or file name).
+        #[arg(long)]
+        source: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },

@@ -22,6 +22,7 @@ pub mod demo;
 pub mod domain;
 pub mod encode;
 pub mod export;
+pub mod hsds;
 pub mod http;
 pub mod import;
 pub mod index;

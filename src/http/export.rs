@@ -28,6 +28,34 @@ async fn export(
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    if file == "hsds.json" {
+        Params::parse(raw.as_deref(), &[])?;
+        // Every approved asset as HSDS 3.0 services (organization, location and
+        // service_at_location nested), read from the store.
+        let assets: Vec<_> = state
+            .store
+            .assets()
+            .await?
+            .into_iter()
+            .filter(|a| a.status == crate::domain::Status::Approved)
+            .collect();
+        let body = serde_json::to_vec(&crate::hsds::to_json(&assets))
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_static("attachment; filename=\"hsds.json\""),
+                ),
+            ],
+            body,
+        )
+            .into_response());
+    }
     let format = match file.strip_prefix("assets.").and_then(Format::from_name) {
         Some(f) => f,
         None => {

@@ -104,7 +104,7 @@ pub fn document(base: &str) -> Value {
             "/export/{file}": {"get": {
                 "summary": "Every asset the filters match, streamed with no page limit: assets.geojson, assets.geojsonl (one Feature per line) or assets.csv",
                 "operationId": "exportAssets",
-                "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets.geojson", "assets.geojsonl", "assets.csv"]}},
+                "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets.geojson", "assets.geojsonl", "assets.csv", "hsds.json"]}},
                     bbox.clone(), bbox_crs.clone(),
                     param("category", "Comma-separated category ids.", json!({"type": "string"})),
                     param("school", "Only assets inside this school's area.", json!({"type": "string"})),

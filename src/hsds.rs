@@ -591,6 +591,13 @@ fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -> Imported 
             .iter()
             .flat_map(|s| s.terms.iter().chain(std::iter::once(&s.name)))
             .find_map(|t| taxonomy::resolve(t))
+            .or_else(|| {
+                loc.services
+                    .iter()
+                    .flat_map(|s| s.terms.iter().chain(std::iter::once(&s.name)))
+                    .chain(loc.name.iter())
+                    .find_map(|t| taxonomy::infer(t))
+            })
             .unwrap_or_else(|| {
                 out.warnings.push(format!(
                     "location {} ({name}): no category found, imported as \"other\"",

@@ -383,6 +383,33 @@ pub fn resolve(raw: &str) -> Option<&'static str> {
         .map(|c| c.id)
 }
 
+/// Finds a category named inside free text (a service's name or keywords): the
+/// first category one of whose names or aliases appears in it as whole words,
+/// so "Redwood City Public Library" is a library but "parking" is no park.
+pub fn infer(text: &str) -> Option<&'static str> {
+    let words: Vec<String> = normalise(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let contains = |phrase: &str| {
+        let p: Vec<&str> = phrase.split('_').filter(|w| !w.is_empty()).collect();
+        !p.is_empty()
+            && words
+                .windows(p.len())
+                .any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
+    };
+    CATEGORIES
+        .iter()
+        .filter(|c| c.id != OTHER)
+        .find(|c| {
+            contains(c.id)
+                || contains(&normalise(c.label))
+                || c.aliases.iter().any(|a| contains(&normalise(a)))
+        })
+        .map(|c| c.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +426,15 @@ mod tests {
         assert_eq!(resolve("mental_health"), Some("mental_health"));
         assert_eq!(resolve("spaceport"), None);
         assert_eq!(resolve(""), None);
+    }
+
+    #[test]
+    fn categories_inferred_from_free_text_by_whole_words() {
+        assert_eq!(infer("Redwood City Public Library"), Some("library"));
+        assert_eq!(infer("Free parking behind the building"), None);
+        assert_eq!(infer("Senior Employment Services"), Some("employment"));
+        assert_eq!(infer("Emergency food pantry"), Some("food"));
+        assert_eq!(infer(""), None);
     }
 
     #[test]

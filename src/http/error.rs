@@ -152,7 +152,7 @@ impl IntoResponse for ApiError {
                     .join("; ");
                 problem(
                     StatusCode::BAD_REQUEST,
-                    "/problems/invalid-parameter",
+                    "/problems/invalid-request",
                     "Invalid request",
                     detail,
                     &errors,

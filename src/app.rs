@@ -84,6 +84,10 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             tile_attribution: args.tile_attribution.clone(),
         }),
         public_url: args.public_url.as_deref().map(Arc::from),
+        signups: Arc::new(crate::http::signup::RateLimit::new(
+            args.signups_per_hour,
+            std::time::Duration::from_secs(3600),
+        )),
     }
 }
 
@@ -93,10 +97,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+    axum::serve(
+        listener,
+        http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

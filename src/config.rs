@@ -69,6 +69,9 @@ pub struct ServeArgs {
         default_value = "© OpenStreetMap contributors"
     )]
     pub tile_attribution: String,
+    /// Organization sign-ups allowed per client address and hour.
+    #[arg(long, env = "ASSETMAP_SIGNUPS_PER_HOUR", default_value_t = 10)]
+    pub signups_per_hour: u32,
     /// Public base URL used in links (defaults to the request's Host).
     #[arg(long, env = "ASSETMAP_PUBLIC_URL")]
     pub public_url: Option<String>,

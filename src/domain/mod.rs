@@ -2,6 +2,7 @@
 
 pub mod asset;
 pub mod bbox;
+pub mod organization;
 pub mod school;
 pub mod sphere;
 pub mod taxonomy;

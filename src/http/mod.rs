@@ -25,6 +25,7 @@ pub mod ogc;
 pub mod openapi;
 pub mod params;
 pub mod reports;
+pub mod signup;
 pub mod summary;
 pub mod web;
 pub mod write;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub web: Arc<WebConfig>,
     /// Base for absolute links; `None` derives it from the request's Host.
     pub public_url: Option<Arc<str>>,
+    /// Sign-ups allowed per client address.
+    pub signups: Arc<signup::RateLimit>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(summary::routes())
         .merge(openapi::routes())
         .merge(health::routes())
+        .merge(signup::routes())
         .merge(export::routes())
         .merge(reports::routes())
         .merge(write::routes())

@@ -119,6 +119,13 @@ pub fn document(base: &str) -> Value {
                 "parameters": [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
                     param("year", "School year (default: each school's newest).", json!({"type": "string"}))],
                 "responses": ok("The coverage table", "application/json", any.clone())}},
+            "/organizations": {"post": {
+                "summary": "A community organization signs up; the answer holds its token, shown once. Limited per client address (429 with Retry-After).",
+                "operationId": "signUp",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "contact_name", "email"],
+                    "properties": {"name": {"type": "string", "maxLength": 200}, "contact_name": {"type": "string"}, "email": {"type": "string", "format": "email"},
+                                   "phone": {"type": "string"}, "website": {"type": "string", "format": "uri"}}}}}},
+                "responses": writes("201", "Signed up; the token is in the answer")}},
             "/healthz": {"get": {"summary": "The process answers", "operationId": "getHealth", "responses": ok("Alive", "application/json", any.clone())}},
             "/readyz": {"get": {"summary": "The database answers too (503 with Retry-After when not)", "operationId": "getReady", "responses": ok("Ready", "application/json", any.clone())}},
             "/collections/{collectionId}": {"get": {"summary": "One collection", "operationId": "describeCollection", "parameters": [{"$ref": "#/components/parameters/collectionId"}, f.clone()], "responses": ok("A collection", "application/json", any.clone())}},

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::domain::organization::SignUp;
 use crate::domain::{Asset, Catchment, Role, School, User};
 
 pub mod postgres;
@@ -110,6 +111,14 @@ pub trait Store: Send + Sync + 'static {
     -> Result<UpsertReport, StoreError>;
     /// Adds a user with the hash of their token.
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError>;
+    /// Adds an organization's account (a user with the role `organization`) and
+    /// its contact details, in one transaction.
+    async fn create_organization(
+        &self,
+        user: &User,
+        token_hash: &str,
+        details: &SignUp,
+    ) -> Result<(), StoreError>;
     /// The user whose token has this hash.
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
 }

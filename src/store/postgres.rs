@@ -16,6 +16,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Counts, Store, StoreError, UpsertReport};
+use crate::domain::organization::SignUp;
 use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
 
 /// A PostGIS database.
@@ -375,6 +376,35 @@ impl Store for PostgresStore {
             .bind(user.created_at)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn create_organization(
+        &self,
+        user: &User,
+        token_hash: &str,
+        d: &SignUp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(token_hash)
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO organizations (user_id, name, contact_name, email, phone, website, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(user.id)
+            .bind(&d.name)
+            .bind(&d.contact_name)
+            .bind(&d.email)
+            .bind(&d.phone)
+            .bind(&d.website)
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

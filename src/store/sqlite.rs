@@ -13,6 +13,7 @@ use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{Counts, Store, StoreError, UpsertReport, json_object, string_list};
+use crate::domain::organization::SignUp;
 use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
 
 /// A SQLite database file (or an in-memory database for tests).
@@ -406,6 +407,35 @@ impl Store for SqliteStore {
             .bind(rfc3339(&user.created_at))
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn create_organization(
+        &self,
+        user: &User,
+        token_hash: &str,
+        d: &SignUp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(user.id.to_string())
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(token_hash)
+            .bind(rfc3339(&user.created_at))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO organizations (user_id, name, contact_name, email, phone, website, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .bind(user.id.to_string())
+            .bind(&d.name)
+            .bind(&d.contact_name)
+            .bind(&d.email)
+            .bind(&d.phone)
+            .bind(&d.website)
+            .bind(rfc3339(&user.created_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -224,6 +224,7 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
         index: index.clone(),
         web: Arc::new(WebConfig::default()),
         public_url: None,
+        signups: Arc::new(assetmap::http::signup::RateLimit::default()),
     };
     (store, index, state)
 }

@@ -1,0 +1,162 @@
+//! `POST /organizations`: a community organization signs up and receives its
+//! token, once. Sign-ups are limited per client address.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::AppState;
+use super::error::{ApiError, FieldError, Location};
+use crate::domain::organization;
+use crate::domain::user::{new_token, token_hash};
+use crate::domain::{Role, User};
+
+/// A fixed-window counter per client address.
+#[derive(Debug)]
+pub struct RateLimit {
+    per_window: u32,
+    window: Duration,
+    hits: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+}
+
+impl RateLimit {
+    pub fn new(per_window: u32, window: Duration) -> Self {
+        Self {
+            per_window,
+            window,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a request from `client`; `Err(wait)` when over the limit.
+    pub fn check(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        hits.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        let (start, count) = hits.entry(client).or_insert((now, 0));
+        if *count >= self.per_window {
+            return Err(self.window.saturating_sub(now.duration_since(*start)));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+impl Default for RateLimit {
+    /// Ten sign-ups an hour from one address.
+    fn default() -> Self {
+        Self::new(10, Duration::from_secs(3600))
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/organizations", post(sign_up))
+}
+
+async fn sign_up(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Err(wait) = state.signups.check(client) {
+        let mut r = super::error::problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "/problems/too-many-requests",
+            "Too many requests",
+            "too many sign-ups from this address; try again later".into(),
+            &[],
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if media.split(';').next().map(str::trim) != Some("application/json") {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send application/json; got {media:?}"
+        )));
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), super::write::MAX_BODY)
+        .await
+        .map_err(|_| ApiError::TooLarge)?;
+    let body_error = |detail: String| {
+        ApiError::Invalid(vec![FieldError {
+            name: "body".into(),
+            location: Location::Body,
+            detail,
+        }])
+    };
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| body_error(format!("not valid JSON: {e}")))?;
+    let details = organization::sign_up(&value).map_err(|errors| {
+        ApiError::Invalid(
+            errors
+                .into_iter()
+                .map(|v| FieldError {
+                    name: v.field,
+                    location: Location::Body,
+                    detail: v.detail,
+                })
+                .collect(),
+        )
+    })?;
+    let token =
+        new_token().map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let user = User {
+        id: Uuid::new_v4(),
+        name: details.name.clone(),
+        role: Role::Organization,
+        created_at: Utc::now(),
+    };
+    state
+        .store
+        .create_organization(&user, &token_hash(&token), &details)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "id": user.id,
+            "name": user.name,
+            "role": "organization",
+            "token": token,
+            "note": "Keep this token: it is shown only once. Send it as Authorization: Bearer <token>.",
+        })),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_counts_per_address_and_then_resets() {
+        let limit = RateLimit::new(2, Duration::from_millis(50));
+        let (a, b) = (
+            Some(IpAddr::from([10, 0, 0, 1])),
+            Some(IpAddr::from([10, 0, 0, 2])),
+        );
+        assert!(limit.check(a).is_ok() && limit.check(a).is_ok());
+        assert!(limit.check(a).is_err());
+        assert!(limit.check(b).is_ok(), "another address has its own count");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(limit.check(a).is_ok(), "a new window starts afresh");
+    }
+}

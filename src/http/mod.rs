@@ -25,6 +25,7 @@ pub mod ogc;
 pub mod openapi;
 pub mod params;
 pub mod reports;
+pub mod review;
 pub mod signup;
 pub mod summary;
 pub mod web;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(summary::routes())
         .merge(openapi::routes())
         .merge(health::routes())
+        .merge(review::routes())
         .merge(signup::routes())
         .merge(export::routes())
         .merge(reports::routes())

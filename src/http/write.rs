@@ -37,13 +37,53 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 
-fn may_publish(caller: &Caller) -> Result<(), ApiError> {
-    match caller.0.role {
-        Role::Admin | Role::Editor => Ok(()),
-        Role::Organization => Err(ApiError::Forbidden(
-            "organizations submit listings for review; that workflow is not open yet".into(),
+/// An organization may change only its own listings.
+async fn may_change(state: &AppState, caller: &Caller, asset: Uuid) -> Result<(), ApiError> {
+    if caller.0.role.publishes() {
+        return Ok(());
+    }
+    match state.store.owner_of(asset).await? {
+        Some(owner) if owner == caller.0.id => Ok(()),
+        _ => Err(ApiError::Forbidden(
+            "organizations may change only their own listings".into(),
         )),
     }
+}
+
+/// Field-by-field differences between two Features as the API shows them:
+/// `[{"field", "old", "new"}]`, like HSDS metadata records.
+pub fn diff(old: Option<&Value>, new: &Value) -> Value {
+    let mut out = Vec::new();
+    let old_geom = old.map(|o| &o["geometry"]["coordinates"]);
+    if old_geom != Some(&new["geometry"]["coordinates"]) {
+        out.push(serde_json::json!({"field": "geometry", "old": old_geom, "new": new["geometry"]["coordinates"]}));
+    }
+    let empty = serde_json::Map::new();
+    let np = new["properties"].as_object().unwrap_or(&empty);
+    let op = old
+        .and_then(|o| o["properties"].as_object())
+        .unwrap_or(&empty);
+    let mut keys: Vec<&String> = np.keys().chain(op.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        if matches!(k.as_str(), "created_at" | "updated_at" | "status") {
+            continue;
+        }
+        let (a, b) = (
+            op.get(k).unwrap_or(&Value::Null),
+            np.get(k).unwrap_or(&Value::Null),
+        );
+        if a != b {
+            out.push(serde_json::json!({"field": k, "old": a, "new": b}));
+        }
+    }
+    Value::Array(out)
+}
+
+/// An asset as the API shows it.
+pub fn feature_value(a: &Asset) -> Value {
+    serde_json::from_slice(&encode::asset_feature(a).bytes).unwrap_or(Value::Null)
 }
 
 /// The body as JSON, or a problem naming `body`.
@@ -103,7 +143,7 @@ fn checked(body: &Value) -> Result<Draft, ApiError> {
     })
 }
 
-fn asset_from(d: Draft, id: Uuid, created_at: chrono::DateTime<Utc>) -> Asset {
+pub fn asset_from(d: Draft, id: Uuid, created_at: chrono::DateTime<Utc>, status: Status) -> Asset {
     Asset {
         id,
         name: d.name,
@@ -121,7 +161,7 @@ fn asset_from(d: Draft, id: Uuid, created_at: chrono::DateTime<Utc>) -> Asset {
         source: d.source,
         source_id: d.source_id,
         last_verified: d.last_verified,
-        status: Status::Approved,
+        status,
         created_at,
         updated_at: Utc::now(),
         location: d.location,
@@ -165,10 +205,32 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
-    may_publish(&caller)?;
     let value = json_body(&headers, body, false)?;
-    let asset = asset_from(checked(&value)?, Uuid::new_v4(), Utc::now());
+    // Editors publish at once; an organization's new listing waits for review.
+    let status = if caller.0.role.publishes() {
+        Status::Approved
+    } else {
+        Status::Pending
+    };
+    let asset = asset_from(checked(&value)?, Uuid::new_v4(), Utc::now(), status);
     state.store.insert_asset(&asset).await?;
+    if caller.0.role == Role::Organization {
+        state.store.set_owner(asset.id, caller.0.id).await?;
+    }
+    let action = if status == Status::Pending {
+        "submitted"
+    } else {
+        "created"
+    };
+    state
+        .store
+        .record(
+            asset.id,
+            Some(caller.0.id),
+            action,
+            &diff(None, &feature_value(&asset)),
+        )
+        .await?;
     state.index.upsert_asset(&asset);
     let location = format!(
         "{}/collections/assets/items/{}",
@@ -190,23 +252,79 @@ async fn replace(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
-    may_publish(&caller)?;
     let id = parse_id(&id)?;
     let value = json_body(&headers, body, false)?;
     let draft = checked(&value)?;
     let existing = state.store.asset(id).await?;
-    store_replacement(&state, draft, &existing).await
+    may_change(&state, &caller, id).await?;
+    store_replacement(&state, &caller, draft, &existing).await
 }
 
-/// Commits the new version of an existing asset, then indexes it.
+/// Commits the new version of an existing asset, then indexes it. An
+/// organization's change to a published listing is held for review while the
+/// published version stays public (202 Accepted).
 async fn store_replacement(
     state: &AppState,
+    caller: &Caller,
     draft: Draft,
     existing: &Asset,
 ) -> Result<Response, ApiError> {
-    let asset = asset_from(draft, existing.id, existing.created_at);
+    let by = Some(caller.0.id);
+    let old = feature_value(existing);
+    if caller.0.role.publishes() {
+        let asset = asset_from(draft, existing.id, existing.created_at, Status::Approved);
+        state.store.replace_asset(&asset).await?;
+        state
+            .store
+            .record(
+                asset.id,
+                by,
+                "updated",
+                &diff(Some(&old), &feature_value(&asset)),
+            )
+            .await?;
+        state.index.upsert_asset(&asset);
+        return Ok(feature_response(StatusCode::OK, &asset, None));
+    }
+    if existing.status == Status::Approved {
+        let proposed = feature_value(&asset_from(
+            draft,
+            existing.id,
+            existing.created_at,
+            Status::Pending,
+        ));
+        state
+            .store
+            .put_revision(existing.id, caller.0.id, &proposed)
+            .await?;
+        state
+            .store
+            .record(
+                existing.id,
+                by,
+                "revision submitted",
+                &diff(Some(&old), &proposed),
+            )
+            .await?;
+        let body = serde_json::to_vec(&proposed).unwrap_or_default();
+        return Ok((
+            StatusCode::ACCEPTED,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
+            body,
+        )
+            .into_response());
+    }
+    let asset = asset_from(draft, existing.id, existing.created_at, Status::Pending);
     state.store.replace_asset(&asset).await?;
-    state.index.upsert_asset(&asset);
+    state
+        .store
+        .record(
+            asset.id,
+            by,
+            "updated",
+            &diff(Some(&old), &feature_value(&asset)),
+        )
+        .await?;
     Ok(feature_response(StatusCode::OK, &asset, None))
 }
 
@@ -218,15 +336,15 @@ async fn modify(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
-    may_publish(&caller)?;
     let id = parse_id(&id)?;
     let patch = json_body(&headers, body, true)?;
     let existing = state.store.asset(id).await?;
+    may_change(&state, &caller, id).await?;
     // The patch applies to the Feature as the API shows it.
     let mut current: Value = serde_json::from_slice(&encode::asset_feature(&existing).bytes)
         .map_err(|e| ApiError::Internal(e.into()))?;
     validate::merge_patch(&mut current, &patch);
-    store_replacement(&state, checked(&current)?, &existing).await
+    store_replacement(&state, &caller, checked(&current)?, &existing).await
 }
 
 async fn remove(
@@ -235,9 +353,19 @@ async fn remove(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
-    may_publish(&caller)?;
     let id = parse_id(&id)?;
+    let existing = state.store.asset(id).await?;
+    may_change(&state, &caller, id).await?;
     state.store.delete_asset(id).await?;
+    state
+        .store
+        .record(
+            id,
+            Some(caller.0.id),
+            "deleted",
+            &diff(Some(&feature_value(&existing)), &Value::Null),
+        )
+        .await?;
     state.index.remove_asset(id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

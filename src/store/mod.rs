@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::organization::SignUp;
-use crate::domain::{Asset, Catchment, Role, School, User};
+use crate::domain::{Asset, Catchment, Role, School, Status, User};
 
 pub mod postgres;
 pub mod sqlite;
@@ -61,6 +61,24 @@ pub struct Counts {
     pub catchments: u64,
 }
 
+/// A proposed new version of an asset, awaiting review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub asset: Uuid,
+    pub by: Uuid,
+    pub feature: serde_json::Value,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One change in an asset's history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HistoryEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub user: Option<Uuid>,
+    pub action: String,
+    pub changes: serde_json::Value,
+}
+
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UpsertReport {
@@ -79,6 +97,8 @@ pub trait Store: Send + Sync + 'static {
     async fn counts(&self) -> Result<Counts, StoreError>;
     /// Every asset, of every status.
     async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
+    /// The assets of one review status (e.g. the pending ones, for the review queue).
+    async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError>;
     /// The assets with these ids that exist (any status, any order).
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError>;
     /// One asset by id.
@@ -119,6 +139,31 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         details: &SignUp,
     ) -> Result<(), StoreError>;
+    /// Records who owns a listing.
+    async fn set_owner(&self, asset: Uuid, owner: Uuid) -> Result<(), StoreError>;
+    /// Who owns a listing, if anyone.
+    async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError>;
+    /// Stores a proposed new version of an asset (replacing an earlier proposal).
+    async fn put_revision(
+        &self,
+        asset: Uuid,
+        by: Uuid,
+        feature: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    /// Every proposed version awaiting review.
+    async fn revisions(&self) -> Result<Vec<Revision>, StoreError>;
+    /// Drops the proposal for an asset; false when there was none.
+    async fn delete_revision(&self, asset: Uuid) -> Result<bool, StoreError>;
+    /// Appends to an asset's history.
+    async fn record(
+        &self,
+        asset: Uuid,
+        user: Option<Uuid>,
+        action: &str,
+        changes: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    /// An asset's history, oldest first.
+    async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
     /// The user whose token has this hash.
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
 }

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Counts, Store, StoreError, UpsertReport};
+use super::{Counts, HistoryEntry, Revision, Store, StoreError, UpsertReport};
 use crate::domain::organization::SignUp;
 use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
 
@@ -197,6 +197,15 @@ impl Store for PostgresStore {
 
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
         let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+
+    async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError> {
+        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM assets WHERE status = $1";
+        let rows: Vec<AssetRow> = sqlx::query_as(Q)
+            .bind(status.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(Asset::try_from).collect()
     }
 
@@ -406,6 +415,92 @@ impl Store for PostgresStore {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn set_owner(&self, asset: Uuid, owner: Uuid) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES ($1, $2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = EXCLUDED.owner_id")
+            .bind(asset)
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(Uuid,)> =
+            sqlx::query_as("SELECT owner_id FROM asset_owners WHERE asset_id = $1")
+                .bind(asset)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    async fn put_revision(&self, asset: Uuid, by: Uuid, feature: &Value) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES ($1, $2, $3, now()) ON CONFLICT (asset_id) DO UPDATE SET submitted_by = EXCLUDED.submitted_by, feature = EXCLUDED.feature, submitted_at = EXCLUDED.submitted_at")
+            .bind(asset)
+            .bind(by)
+            .bind(Json(feature))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revisions(&self) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<(Uuid, Uuid, Json<Value>, DateTime<Utc>)> =
+            sqlx::query_as("SELECT asset_id, submitted_by, feature, submitted_at FROM asset_revisions ORDER BY submitted_at")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(asset, by, f, at)| Revision {
+                asset,
+                by,
+                feature: f.0,
+                at,
+            })
+            .collect())
+    }
+
+    async fn delete_revision(&self, asset: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM asset_revisions WHERE asset_id = $1")
+            .bind(asset)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn record(
+        &self,
+        asset: Uuid,
+        user: Option<Uuid>,
+        action: &str,
+        changes: &Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO asset_history (asset_id, user_id, at, action, changes) VALUES ($1, $2, now(), $3, $4)")
+            .bind(asset)
+            .bind(user)
+            .bind(action)
+            .bind(Json(changes))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows: Vec<(Option<Uuid>, DateTime<Utc>, String, Json<Value>)> =
+            sqlx::query_as("SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = $1 ORDER BY id")
+                .bind(asset)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, at, action, c)| HistoryEntry {
+                at,
+                user,
+                action,
+                changes: c.0,
+            })
+            .collect())
     }
 
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {

@@ -12,7 +12,9 @@ use sqlx::sqlite::{
 use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::{Counts, Store, StoreError, UpsertReport, json_object, string_list};
+use super::{
+    Counts, HistoryEntry, Revision, Store, StoreError, UpsertReport, json_object, string_list,
+};
 use crate::domain::organization::SignUp;
 use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
 
@@ -242,6 +244,15 @@ impl Store for SqliteStore {
         rows.into_iter().map(Asset::try_from).collect()
     }
 
+    async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError> {
+        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE status = ?1";
+        let rows: Vec<AssetRow> = sqlx::query_as(Q)
+            .bind(status.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
         const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE id IN (SELECT value FROM json_each(?1))";
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
@@ -437,6 +448,103 @@ impl Store for SqliteStore {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn set_owner(&self, asset: Uuid, owner: Uuid) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES (?1, ?2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = excluded.owner_id")
+            .bind(asset.to_string())
+            .bind(owner.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT owner_id FROM asset_owners WHERE asset_id = ?1")
+                .bind(asset.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(o,)| uuid(&o)).transpose()
+    }
+
+    async fn put_revision(
+        &self,
+        asset: Uuid,
+        by: Uuid,
+        feature: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (asset_id) DO UPDATE SET submitted_by = excluded.submitted_by, feature = excluded.feature, submitted_at = excluded.submitted_at")
+            .bind(asset.to_string())
+            .bind(by.to_string())
+            .bind(feature.to_string())
+            .bind(rfc3339(&Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn revisions(&self) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT asset_id, submitted_by, feature, submitted_at FROM asset_revisions ORDER BY submitted_at")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(a, b, f, t)| {
+                Ok(Revision {
+                    asset: uuid(&a)?,
+                    by: uuid(&b)?,
+                    feature: serde_json::from_str(&f)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    at: time(&t)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_revision(&self, asset: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM asset_revisions WHERE asset_id = ?1")
+            .bind(asset.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn record(
+        &self,
+        asset: Uuid,
+        user: Option<Uuid>,
+        action: &str,
+        changes: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO asset_history (asset_id, user_id, at, action, changes) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(asset.to_string())
+            .bind(user.map(|u| u.to_string()))
+            .bind(rfc3339(&Utc::now()))
+            .bind(action)
+            .bind(changes.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows: Vec<(Option<String>, String, String, String)> =
+            sqlx::query_as("SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = ?1 ORDER BY id")
+                .bind(asset.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(u, at, action, changes)| {
+                Ok(HistoryEntry {
+                    at: time(&at)?,
+                    user: u.map(|u| uuid(&u)).transpose()?,
+                    action,
+                    changes: serde_json::from_str(&changes)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
     }
 
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {

@@ -21,7 +21,9 @@ async fn state_of(router: &axum::Router, editor: &str) -> Value {
     let items: Value = serde_json::from_slice(&items).expect("items");
     let mut queue: Value = serde_json::from_slice(&queue).expect("queue");
     for item in queue["items"].as_array_mut().expect("items") {
-        item.as_object_mut().expect("o").remove("possible_duplicates");
+        item.as_object_mut()
+            .expect("o")
+            .remove("possible_duplicates");
     }
     json!({"items": items["features"], "queue": queue})
 }
@@ -29,7 +31,8 @@ async fn state_of(router: &axum::Router, editor: &str) -> Value {
 async fn the_authorization_matrix(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (_, _, state) = common::app(&db.url, true).await;
-    let router = assetmap::http::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 1], 1))));
+    let router =
+        assetmap::http::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 1], 1))));
     let editor = add_user(&db.url, "editor", "Editor");
     let admin = add_user(&db.url, "admin", "Admin");
     let owner = add_user(&db.url, "organization", "Owner org");
@@ -40,28 +43,68 @@ async fn the_authorization_matrix(b: Backend) {
         let auth = format!("Bearer {token}");
         let router = router.clone();
         async move {
-            let (s, _, b) = call_with(&router, "POST", "/collections/assets/items", &[("content-type", "application/geo+json"), ("authorization", &auth)], serde_json::to_vec(&body).expect("json")).await;
-            (s, serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null))
+            let (s, _, b) = call_with(
+                &router,
+                "POST",
+                "/collections/assets/items",
+                &[
+                    ("content-type", "application/geo+json"),
+                    ("authorization", &auth),
+                ],
+                serde_json::to_vec(&body).expect("json"),
+            )
+            .await;
+            (
+                s,
+                serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null),
+            )
         }
     };
     let (_, listed) = post(&owner, feature("Owner's Food Pantry")).await;
     let listed = listed["id"].as_str().expect("id").to_owned();
-    let (s, _, _) = call(&router, "POST", &format!("/review/{listed}/approve"), &[("authorization", &format!("Bearer {editor}"))]).await;
+    let (s, _, _) = call(
+        &router,
+        "POST",
+        &format!("/review/{listed}/approve"),
+        &[("authorization", &format!("Bearer {editor}"))],
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let (_, pending) = post(&owner, feature("Owner's New Clinic")).await;
     let pending = pending["id"].as_str().expect("id").to_owned();
 
     let body = serde_json::to_vec(&feature("Changed Name")).expect("json");
-    let patch = serde_json::to_vec(&json!({"properties": {"phone": "206-555-0123"}})).expect("json");
+    let patch =
+        serde_json::to_vec(&json!({"properties": {"phone": "206-555-0123"}})).expect("json");
     let reason = serde_json::to_vec(&json!({"reason": "not a real place"})).expect("json");
     let item = format!("/collections/assets/items/{listed}");
     let endpoints: Vec<(&str, String, &[u8], &str)> = vec![
-        ("POST", "/collections/assets/items".into(), &body, "application/geo+json"),
+        (
+            "POST",
+            "/collections/assets/items".into(),
+            &body,
+            "application/geo+json",
+        ),
         ("PUT", item.clone(), &body, "application/geo+json"),
-        ("PATCH", item.clone(), &patch, "application/merge-patch+json"),
+        (
+            "PATCH",
+            item.clone(),
+            &patch,
+            "application/merge-patch+json",
+        ),
         ("DELETE", item.clone(), b"", "application/json"),
-        ("POST", format!("/review/{pending}/approve"), b"", "application/json"),
-        ("POST", format!("/review/{pending}/reject"), &reason, "application/json"),
+        (
+            "POST",
+            format!("/review/{pending}/approve"),
+            b"",
+            "application/json",
+        ),
+        (
+            "POST",
+            format!("/review/{pending}/reject"),
+            &reason,
+            "application/json",
+        ),
     ];
     // Refusals only: each must leave everything as it was.
     let callers: Vec<(&str, Option<String>)> = vec![
@@ -84,9 +127,15 @@ async fn the_authorization_matrix(b: Backend) {
             if let Some(a) = auth {
                 headers.push(("authorization", a.as_str()));
             }
-            let (status, _, answer) = call_with(&router, method, path, &headers, body.to_vec()).await;
+            let (status, _, answer) =
+                call_with(&router, method, path, &headers, body.to_vec()).await;
             let want = expected(who, method, path);
-            assert_eq!(status, want, "{method} {path} as {who}: {}", String::from_utf8_lossy(&answer));
+            assert_eq!(
+                status,
+                want,
+                "{method} {path} as {who}: {}",
+                String::from_utf8_lossy(&answer)
+            );
             if want == StatusCode::CREATED {
                 continue;
             }
@@ -97,31 +146,90 @@ async fn the_authorization_matrix(b: Backend) {
     // The owner: may change its own listing (held for review), not review.
     for (method, path, want) in [
         ("PATCH", item.clone(), StatusCode::ACCEPTED),
-        ("POST", format!("/review/{pending}/approve"), StatusCode::FORBIDDEN),
-        ("POST", format!("/review/{pending}/reject"), StatusCode::FORBIDDEN),
+        (
+            "POST",
+            format!("/review/{pending}/approve"),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "POST",
+            format!("/review/{pending}/reject"),
+            StatusCode::FORBIDDEN,
+        ),
     ] {
-        let ct = if method == "PATCH" { "application/merge-patch+json" } else { "application/json" };
-        let payload = if method == "PATCH" { patch.clone() } else { reason.clone() };
-        let (status, _, _) = call_with(&router, method, &path, &[("content-type", ct), ("authorization", &format!("Bearer {owner}"))], payload).await;
+        let ct = if method == "PATCH" {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
+        let payload = if method == "PATCH" {
+            patch.clone()
+        } else {
+            reason.clone()
+        };
+        let (status, _, _) = call_with(
+            &router,
+            method,
+            &path,
+            &[
+                ("content-type", ct),
+                ("authorization", &format!("Bearer {owner}")),
+            ],
+            payload,
+        )
+        .await;
         assert_eq!(status, want, "{method} {path} as the owner");
     }
     // Editors and admins: everything.
-    for (token, name) in [(&editor, "Edited by the editor"), (&admin, "Edited by the admin")] {
+    for (token, name) in [
+        (&editor, "Edited by the editor"),
+        (&admin, "Edited by the admin"),
+    ] {
         let body = serde_json::to_vec(&feature(name)).expect("json");
-        let (status, _, _) = call_with(&router, "PUT", &item, &[("content-type", "application/geo+json"), ("authorization", &format!("Bearer {token}"))], body).await;
+        let (status, _, _) = call_with(
+            &router,
+            "PUT",
+            &item,
+            &[
+                ("content-type", "application/geo+json"),
+                ("authorization", &format!("Bearer {token}")),
+            ],
+            body,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
     }
-    let (status, _, _) = call_with(&router, "POST", &format!("/review/{pending}/reject"), &[("content-type", "application/json"), ("authorization", &format!("Bearer {admin}"))], reason.clone()).await;
+    let (status, _, _) = call_with(
+        &router,
+        "POST",
+        &format!("/review/{pending}/reject"),
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &format!("Bearer {admin}")),
+        ],
+        reason.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = call(&router, "DELETE", &item, &[("authorization", &format!("Bearer {admin}"))]).await;
+    let (status, _, _) = call(
+        &router,
+        "DELETE",
+        &item,
+        &[("authorization", &format!("Bearer {admin}"))],
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
 async fn fifty_organizations_at_once(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.signups = std::sync::Arc::new(assetmap::http::signup::RateLimit::new(1000, std::time::Duration::from_secs(60)));
-    let router = assetmap::http::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 2], 1))));
+    state.signups = std::sync::Arc::new(assetmap::http::signup::RateLimit::new(
+        1000,
+        std::time::Duration::from_secs(60),
+    ));
+    let router =
+        assetmap::http::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 2], 1))));
     let mut tasks = Vec::new();
     for i in 0..50 {
         let router = router.clone();
@@ -142,13 +250,27 @@ async fn fifty_organizations_at_once(b: Backend) {
         results.push(t.await.expect("task"));
     }
     // Nothing lost, nothing mixed up: each listing is its organization's, with its name.
-    let pending = store.assets_with_status(assetmap::domain::Status::Pending).await.expect("pending");
+    let pending = store
+        .assets_with_status(assetmap::domain::Status::Pending)
+        .await
+        .expect("pending");
     assert_eq!(pending.len(), 50);
     for (i, token, id) in &results {
-        let asset = pending.iter().find(|a| a.id.to_string() == *id).expect("stored");
+        let asset = pending
+            .iter()
+            .find(|a| a.id.to_string() == *id)
+            .expect("stored");
         assert_eq!(asset.name, format!("Listing of organization {i}"));
-        let owner = store.owner_of(asset.id).await.expect("owner").expect("has one");
-        let user = store.user_by_token_hash(&assetmap::domain::user::token_hash(token)).await.expect("user").expect("exists");
+        let owner = store
+            .owner_of(asset.id)
+            .await
+            .expect("owner")
+            .expect("has one");
+        let user = store
+            .user_by_token_hash(&assetmap::domain::user::token_hash(token))
+            .await
+            .expect("user")
+            .expect("exists");
         assert_eq!(owner, user.id);
         assert_eq!(user.name, format!("Organization {i}"));
     }

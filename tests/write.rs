@@ -385,7 +385,100 @@ async fn bad_bodies_are_refused_field_by_field(b: Backend) {
             "body",
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
+        (
+            "no type",
+            with(&|v| {
+                v.as_object_mut().expect("o").remove("type");
+            }),
+            "type",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "geometry not an object",
+            with(&|v| v["geometry"] = json!("here")),
+            "geometry",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a MultiPoint",
+            with(&|v| v["geometry"] = json!({"type": "MultiPoint", "coordinates": [[0, 0]]})),
+            "geometry",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "longitude 181",
+            with(&|v| v["geometry"]["coordinates"] = json!([181, 47])),
+            "geometry.coordinates",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "one coordinate",
+            with(&|v| v["geometry"]["coordinates"] = json!([-122.3])),
+            "geometry.coordinates",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "NaN as text",
+            with(&|v| v["geometry"]["coordinates"] = json!(["NaN", 47])),
+            "geometry.coordinates",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "name as a list",
+            with(&|v| v["properties"]["name"] = json!(["a", "b"])),
+            "properties.name",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "control character in the name",
+            with(&|v| v["properties"]["name"] = json!("Bell\u{7} Hall")),
+            "properties.name",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "category as a number",
+            with(&|v| v["properties"]["category"] = json!(5)),
+            "properties.category",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "description too long",
+            with(&|v| v["properties"]["description"] = json!("d".repeat(4001))),
+            "properties.description",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "address as an object",
+            with(&|v| v["properties"]["address"] = json!({"street": "x"})),
+            "properties.address",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "services not a list",
+            with(&|v| v["properties"]["services"] = json!("meals")),
+            "properties.services",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "hours too long",
+            with(&|v| v["properties"]["hours"] = json!("h".repeat(1001))),
+            "properties.hours",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "e-mail with a space",
+            with(&|v| v["properties"]["email"] = json!("a b@example.org")),
+            "properties.email",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "phone too short",
+            with(&|v| v["properties"]["phone"] = json!("123")),
+            "properties.phone",
+            StatusCode::BAD_REQUEST,
+        ),
     ];
+    assert!(cases.len() >= 30, "the table holds at least 30 bad bodies");
     for (what, body, field, want) in cases {
         let (status, h, problem) = call_with(
             &router,

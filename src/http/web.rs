@@ -23,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(landing))
         .route("/static/{*path}", get(asset))
         .route("/config.json", get(config))
+        .route("/register", get(|| async { file("register.html") }))
+        .route("/moderate", get(|| async { file("review.html") }))
 }
 
 /// The Content-Security-Policy of every response: scripts and styles only from

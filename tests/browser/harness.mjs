@@ -51,7 +51,7 @@ export async function startServer({ extra } = {}) {
     importAssets(dbUrl, extra);
     return startOn(dbUrl, port);
   }
-  return { base, stop: async () => { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); }, log: () => log };
+  return { base, dbUrl, stop: async () => { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); }, log: () => log };
 }
 
 async function startOn(dbUrl, port) {
@@ -59,7 +59,12 @@ async function startOn(dbUrl, port) {
     '--tile-url', `http://127.0.0.1:${port}/tiles/{z}/{x}/{y}.png`], { stdio: ['ignore', 'ignore', 'pipe'] });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(base);
-  return { base, stop: async () => { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); } };
+  return { base, dbUrl, stop: async () => { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); } };
+}
+
+/** Adds a user with the CLI and returns the token it prints. */
+export function addUser(dbUrl, role, name) {
+  return execFileSync(BIN, ['user', 'add', '--role', role, '--name', name, '--database-url', dbUrl], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 }
 
 async function waitFor(base) {

@@ -72,6 +72,9 @@ pub struct ServeArgs {
     /// Organization sign-ups allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SIGNUPS_PER_HOUR", default_value_t = 10)]
     pub signups_per_hour: u32,
+    /// Writes by organizations allowed per client address and hour.
+    #[arg(long, env = "ASSETMAP_SUBMISSIONS_PER_HOUR", default_value_t = 120)]
+    pub submissions_per_hour: u32,
     /// Public base URL used in links (defaults to the request's Host).
     #[arg(long, env = "ASSETMAP_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -149,3 +149,53 @@ async fn organizations_sign_up(b: Backend) {
         .unwrap_or("");
     assert!(!allowed.contains("POST"), "{allowed}");
 }
+
+on_both_stores!(organizations_writes_are_limited_per_address);
+
+async fn organizations_writes_are_limited_per_address(b: Backend) {
+    let db = common::TempDb::new(b).await;
+    let (store, _, mut state) = common::app(&db.url, false).await;
+    state.submissions = std::sync::Arc::new(assetmap::http::signup::RateLimit::new(
+        2,
+        std::time::Duration::from_secs(3600),
+    ));
+    let router = assetmap::http::router(state)
+        .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 9], 1))));
+    let org = format!(
+        "Bearer {}",
+        common::add_user(&db.url, "organization", "Busy org")
+    );
+    let editor = format!("Bearer {}", common::add_user(&db.url, "editor", "Editor"));
+    let listing = serde_json::to_vec(&common::feature("A listing")).expect("json");
+    let post = |auth: String| {
+        let (router, listing) = (router.clone(), listing.clone());
+        async move {
+            call_with(
+                &router,
+                "POST",
+                "/collections/assets/items",
+                &[
+                    ("content-type", "application/geo+json"),
+                    ("authorization", &auth),
+                ],
+                listing,
+            )
+            .await
+        }
+    };
+    assert_eq!(post(org.clone()).await.0, StatusCode::CREATED);
+    assert_eq!(post(org.clone()).await.0, StatusCode::CREATED);
+    let (status, h, _) = post(org.clone()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(h.contains_key("retry-after"));
+    assert_eq!(
+        store
+            .assets_with_status(assetmap::domain::Status::Pending)
+            .await
+            .expect("pending")
+            .len(),
+        2
+    );
+    // Editors are not limited.
+    assert_eq!(post(editor).await.0, StatusCode::CREATED);
+}

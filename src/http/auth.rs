@@ -25,9 +25,22 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        match state.store.user_by_token_hash(&token_hash(token)).await? {
-            Some(user) => Ok(Caller(user)),
-            None => Err(ApiError::Unauthorized),
+        let user = state
+            .store
+            .user_by_token_hash(&token_hash(token))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        // Organizations' writes are limited per client address, like sign-ups.
+        if user.role == crate::domain::Role::Organization && parts.method != axum::http::Method::GET
+        {
+            let client = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip());
+            if let Err(wait) = state.submissions.check(client) {
+                return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
+            }
         }
+        Ok(Caller(user))
     }
 }

@@ -57,6 +57,9 @@ pub enum ApiError {
     /// The write clashes with stored data (409).
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests from one client; retry after this many seconds (429).
+    #[error("too many requests")]
+    TooManyRequests(u64),
     /// This resource is read-only through the API (405).
     #[error("{0}")]
     ReadOnly(String),
@@ -184,6 +187,19 @@ impl IntoResponse for ApiError {
                 why,
                 &[],
             ),
+            ApiError::TooManyRequests(wait) => {
+                let mut r = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "/problems/too-many-requests",
+                    "Too many requests",
+                    "too many requests from this address; try again later".into(),
+                    &[],
+                );
+                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
+            }
             ApiError::ReadOnly(why) => {
                 let mut r = problem(
                     StatusCode::METHOD_NOT_ALLOWED,

@@ -57,6 +57,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Sign-ups allowed per client address.
     pub signups: Arc<signup::RateLimit>,
+    /// Organizations' writes allowed per client address.
+    pub submissions: Arc<signup::RateLimit>,
 }
 
 impl AppState {

@@ -225,6 +225,10 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
         web: Arc::new(WebConfig::default()),
         public_url: None,
         signups: Arc::new(assetmap::http::signup::RateLimit::default()),
+        submissions: Arc::new(assetmap::http::signup::RateLimit::new(
+            120,
+            std::time::Duration::from_secs(3600),
+        )),
     };
     (store, index, state)
 }

@@ -337,15 +337,15 @@ pub fn join(args: JoinArgs) -> anyhow::Result<()> {
                             index.containing(a.location.lon(), a.location.lat(), &mut found);
                             let id = a.source_id.as_deref().unwrap_or_default();
                             let mut row = |school: &str, year: &str| {
-                                crate::http::reports::csv_cell(&mut text, id);
+                                text.push_str(&crate::export::csv_cell(id));
                                 text.push(',');
-                                crate::http::reports::csv_cell(&mut text, &a.name);
+                                text.push_str(&crate::export::csv_cell(&a.name));
                                 text.push_str(&format!(
                                     ",{},{},",
                                     a.location.lon(),
                                     a.location.lat()
                                 ));
-                                crate::http::reports::csv_cell(&mut text, school);
+                                text.push_str(&crate::export::csv_cell(school));
                                 text.push(',');
                                 text.push_str(year);
                                 text.push_str("\r\n");

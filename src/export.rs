@@ -67,27 +67,32 @@ pub struct Export {
     written: usize,
 }
 
-/// Quotes a CSV cell and keeps spreadsheets from reading it as a formula.
-fn csv_cell(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
-        out.push(b'\'');
-    }
-    out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
-    out.push(b'"');
+/// A quoted CSV cell that spreadsheets never read as a formula. The one CSV
+/// quoting of the project: exports, reports and the join all use it.
+pub fn csv_cell(s: &str) -> String {
+    let guard = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
+    format!(
+        "\"{}{}\"",
+        if guard { "'" } else { "" },
+        s.replace('"', "\"\"")
+    )
+}
+
+fn push_cell(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(csv_cell(s).as_bytes());
 }
 
 fn csv_value(out: &mut Vec<u8>, v: Option<&Value>) {
     match v {
         None | Some(Value::Null) => {}
-        Some(Value::String(s)) => csv_cell(out, s),
+        Some(Value::String(s)) => push_cell(out, s),
         Some(Value::Number(n)) => out.extend_from_slice(n.to_string().as_bytes()),
         Some(Value::Bool(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
             let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
-            csv_cell(out, &joined.join("; "));
+            push_cell(out, &joined.join("; "));
         }
-        Some(other) => csv_cell(out, &other.to_string()),
+        Some(other) => push_cell(out, &other.to_string()),
     }
 }
 
@@ -140,7 +145,7 @@ impl Export {
                 }
                 for c in &self.extra_columns {
                     out.push(b',');
-                    csv_cell(out, c);
+                    push_cell(out, c);
                 }
                 out.extend_from_slice(b"\r\n");
             }

@@ -93,14 +93,13 @@ pub fn sign_up(body: &Value) -> Result<SignUp, Vec<Violation>> {
     let phone = string(&raw.phone, "phone", false, 40, &mut errors);
     let website = string(&raw.website, "website", false, 2000, &mut errors);
     // The same rules as an asset's contact fields.
-    let probe = serde_json::json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]},
-        "properties": {"name": "x", "category": "other", "email": email, "phone": phone, "website": website}});
-    if let Err(v) = super::validate::feature(&probe) {
-        errors.extend(v.into_iter().map(|v| Violation {
-            field: v.field.trim_start_matches("properties.").to_owned(),
-            detail: v.detail,
-        }));
-    }
+    super::validate::check_contacts(
+        "",
+        phone.as_deref(),
+        email.as_deref(),
+        website.as_deref(),
+        &mut errors,
+    );
     match (errors.is_empty(), name, contact_name, email) {
         (true, Some(name), Some(contact_name), Some(email)) => Ok(SignUp {
             name,

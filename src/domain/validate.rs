@@ -130,6 +130,33 @@ fn well_formed_website(s: &str) -> bool {
     })
 }
 
+/// The rules for a phone number, an e-mail address and a website, wherever
+/// they are given (an asset, an organization's sign-up); fields are named
+/// `{prefix}phone` and so on.
+pub fn check_contacts(
+    prefix: &str,
+    phone: Option<&str>,
+    email: Option<&str>,
+    website: Option<&str>,
+    errors: &mut Vec<Violation>,
+) {
+    if phone.is_some_and(|p| !well_formed_phone(p)) {
+        errors.push(v(
+            &format!("{prefix}phone"),
+            "must be a phone number (7 to 20 digits, with + - ( ) . or spaces)",
+        ));
+    }
+    if email.is_some_and(|e| !well_formed_email(e)) {
+        errors.push(v(&format!("{prefix}email"), "must be an e-mail address"));
+    }
+    if website.is_some_and(|w| !well_formed_website(w)) {
+        errors.push(v(
+            &format!("{prefix}website"),
+            "must be an http or https URL",
+        ));
+    }
+}
+
 fn location(feature: &Map<String, Value>, errors: &mut Vec<Violation>) -> Option<Location> {
     let Some(g) = feature.get("geometry").filter(|g| !g.is_null()) else {
         errors.push(v("geometry", "a Point geometry is required"));
@@ -230,20 +257,15 @@ pub fn feature(body: &Value) -> Result<Draft, Vec<Violation>> {
     let description = opt_text(props, "description", 4000, &mut errors);
     let address = opt_text(props, "address", 500, &mut errors);
     let phone = opt_text(props, "phone", 40, &mut errors);
-    if phone.as_deref().is_some_and(|p| !well_formed_phone(p)) {
-        errors.push(v(
-            "properties.phone",
-            "must be a phone number (7 to 20 digits, with + - ( ) . or spaces)",
-        ));
-    }
     let email = opt_text(props, "email", 254, &mut errors);
-    if email.as_deref().is_some_and(|e| !well_formed_email(e)) {
-        errors.push(v("properties.email", "must be an e-mail address"));
-    }
     let website = opt_text(props, "website", 2000, &mut errors);
-    if website.as_deref().is_some_and(|w| !well_formed_website(w)) {
-        errors.push(v("properties.website", "must be an http or https URL"));
-    }
+    check_contacts(
+        "properties.",
+        phone.as_deref(),
+        email.as_deref(),
+        website.as_deref(),
+        &mut errors,
+    );
     let languages = string_list(props, "languages", &mut errors);
     if let Some(bad) = languages
         .iter()

@@ -33,10 +33,7 @@ impl FromRequestParts<AppState> for Caller {
         // Organizations' writes are limited per client address, like sign-ups.
         if user.role == crate::domain::Role::Organization && parts.method != axum::http::Method::GET
         {
-            let client = parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip());
+            let client = super::signup::client_addr(&parts.extensions);
             if let Err(wait) = state.submissions.check(client) {
                 return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
             }

@@ -96,6 +96,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<Vec<crate::domain::validate::Violation>> for ApiError {
+    /// Problems with a request body, each naming its field.
+    fn from(violations: Vec<crate::domain::validate::Violation>) -> Self {
+        ApiError::Invalid(
+            violations
+                .into_iter()
+                .map(|v| FieldError {
+                    name: v.field,
+                    location: Location::Body,
+                    detail: v.detail,
+                })
+                .collect(),
+        )
+    }
+}
+
 impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
         let detail = e.to_string();

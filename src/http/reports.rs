@@ -15,6 +15,7 @@ use super::error::{ApiError, FieldError};
 use super::params::Params;
 use crate::domain::SchoolYear;
 use crate::domain::taxonomy::CATEGORIES;
+use crate::export::csv_cell;
 use crate::index::{AreaSelector, Landscape};
 
 pub fn routes() -> Router<AppState> {
@@ -126,16 +127,6 @@ async fn coverage_file(
     Ok(csv_response(&coverage(&state, year.as_ref())))
 }
 
-/// Quotes a CSV cell, and keeps spreadsheets from reading it as a formula.
-pub fn csv_cell(out: &mut String, s: &str) {
-    out.push('"');
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        out.push('\'');
-    }
-    out.push_str(&s.replace('"', "\"\""));
-    out.push('"');
-}
-
 /// Every (asset, attendance area) pair where the area contains the asset, for
 /// every school year.
 fn join_response(state: &AppState) -> Response {
@@ -143,26 +134,30 @@ fn join_response(state: &AppState) -> Response {
     for (school, year, ids) in state.index.catchment_members() {
         for id in ids {
             out.push_str(&format!("{id},{},", school.id));
-            csv_cell(&mut out, &school.external_id);
+            out.push_str(&csv_cell(&school.external_id));
             out.push(',');
-            csv_cell(&mut out, &school.name);
+            out.push_str(&csv_cell(&school.name));
             out.push(',');
             out.push_str(year.as_str());
             out.push_str("\r\n");
         }
     }
+    csv_file("catchment-join.csv", out)
+}
+
+/// A CSV answer to save under `name`.
+fn csv_file(name: &str, body: String) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/csv; charset=utf-8"),
             ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"catchment-join.csv\""),
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
-        out,
+        body,
     )
         .into_response()
 }
@@ -183,7 +178,7 @@ fn csv_response(rows: &[Landscape]) -> Response {
             &kind,
         ] {
             out.push(',');
-            csv_cell(&mut out, s);
+            out.push_str(&csv_cell(s));
         }
         out.push_str(&format!(
             ",{},{}",
@@ -200,18 +195,5 @@ fn csv_response(rows: &[Landscape]) -> Response {
         }
         out.push_str("\r\n");
     }
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"coverage.csv\""),
-            ),
-        ],
-        out,
-    )
-        .into_response()
+    csv_file("coverage.csv", out)
 }

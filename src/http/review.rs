@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, FieldError, Location};
-use super::write::{asset_from, diff, feature_value};
+use super::write::{asset_from, diff, feature_value, parse_id};
 use crate::domain::validate;
 use crate::domain::{Asset, Status};
 use crate::index::AssetQuery;
@@ -124,10 +124,6 @@ async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
         }));
     }
     Ok(Json(json!({ "items": items })))
-}
-
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no asset {id:?}")))
 }
 
 async fn approve(

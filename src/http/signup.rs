@@ -7,17 +7,19 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::{ApiError, FieldError, Location};
+use super::error::ApiError;
 use crate::domain::organization;
 use crate::domain::user::{new_token, token_hash};
 use crate::domain::{Role, User};
@@ -61,62 +63,43 @@ impl Default for RateLimit {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/organizations", post(sign_up))
+    Router::new()
+        .route("/organizations", post(sign_up))
+        .layer(axum::extract::DefaultBodyLimit::max(super::write::MAX_BODY))
 }
 
-async fn sign_up(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let client = req
-        .extensions()
+/// The client's address, when the server knows it (not behind `oneshot` in tests).
+pub fn client_addr(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| c.0.ip())
+}
+
+/// The client's address, as an extractor.
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_addr(&parts.extensions)))
+    }
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     if let Err(wait) = state.signups.check(client) {
-        let mut r = super::error::problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "/problems/too-many-requests",
-            "Too many requests",
-            "too many sign-ups from this address; try again later".into(),
-            &[],
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(r);
+        return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
     }
-    let media = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    if media.split(';').next().map(str::trim) != Some("application/json") {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "send application/json; got {media:?}"
-        )));
-    }
-    let bytes = axum::body::to_bytes(req.into_body(), super::write::MAX_BODY)
-        .await
-        .map_err(|_| ApiError::TooLarge)?;
-    let body_error = |detail: String| {
-        ApiError::Invalid(vec![FieldError {
-            name: "body".into(),
-            location: Location::Body,
-            detail,
-        }])
-    };
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| body_error(format!("not valid JSON: {e}")))?;
-    let details = organization::sign_up(&value).map_err(|errors| {
-        ApiError::Invalid(
-            errors
-                .into_iter()
-                .map(|v| FieldError {
-                    name: v.field,
-                    location: Location::Body,
-                    detail: v.detail,
-                })
-                .collect(),
-        )
-    })?;
+    let value = super::write::json_body(&headers, body, &["application/json"])?;
+    let details = organization::sign_up(&value)?;
     let token =
         new_token().map_err(|e| ApiError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let user = User {

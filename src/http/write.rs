@@ -87,60 +87,49 @@ pub fn feature_value(a: &Asset) -> Value {
 }
 
 /// The body as JSON, or a problem naming `body`.
-fn json_body(
+pub fn json_body(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    patch: bool,
+    accept: &[&str],
 ) -> Result<Value, ApiError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|c| c.to_str().ok())
         .unwrap_or("");
     let media = ct.split(';').next().unwrap_or("").trim();
-    let ok = matches!(media, "application/json" | "application/geo+json")
-        || (patch && media == "application/merge-patch+json");
-    if !ok {
+    if !accept.contains(&media) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "send {}; got {media:?}",
-            if patch {
-                "application/merge-patch+json"
-            } else {
-                "application/geo+json"
-            }
+            accept.join(" or ")
         )));
     }
+    let body_error = |detail: String| {
+        ApiError::Invalid(vec![FieldError {
+            name: "body".into(),
+            location: Location::Body,
+            detail,
+        }])
+    };
     let bytes = body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::TooLarge
         }
-        other => ApiError::Invalid(vec![FieldError {
-            name: "body".into(),
-            location: Location::Body,
-            detail: other.body_text(),
-        }]),
+        other => body_error(other.body_text()),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::Invalid(vec![FieldError {
-            name: "body".into(),
-            location: Location::Body,
-            detail: format!("not valid JSON: {e}"),
-        }])
-    })
+    serde_json::from_slice(&bytes).map_err(|e| body_error(format!("not valid JSON: {e}")))
 }
 
+/// The media types a Feature is sent as.
+const FEATURE: &[&str] = &["application/geo+json", "application/json"];
+/// The media types a merge patch is sent as.
+const MERGE_PATCH: &[&str] = &[
+    "application/merge-patch+json",
+    "application/json",
+    "application/geo+json",
+];
+
 fn checked(body: &Value) -> Result<Draft, ApiError> {
-    validate::feature(body).map_err(|errors| {
-        ApiError::Invalid(
-            errors
-                .into_iter()
-                .map(|v| FieldError {
-                    name: v.field,
-                    location: Location::Body,
-                    detail: v.detail,
-                })
-                .collect(),
-        )
-    })
+    validate::feature(body).map_err(ApiError::from)
 }
 
 pub fn asset_from(d: Draft, id: Uuid, created_at: chrono::DateTime<Utc>, status: Status) -> Asset {
@@ -193,7 +182,8 @@ fn writable(collection: &str) -> Result<(), ApiError> {
     }
 }
 
-fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+/// An asset id from a path; anything else names no asset (404).
+pub fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound(format!("no asset {id:?}")))
 }
 
@@ -205,7 +195,7 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
-    let value = json_body(&headers, body, false)?;
+    let value = json_body(&headers, body, FEATURE)?;
     // Editors publish at once; an organization's new listing waits for review.
     let status = if caller.0.role.publishes() {
         Status::Approved
@@ -253,7 +243,7 @@ async fn replace(
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
     let id = parse_id(&id)?;
-    let value = json_body(&headers, body, false)?;
+    let value = json_body(&headers, body, FEATURE)?;
     let draft = checked(&value)?;
     let existing = state.store.asset(id).await?;
     may_change(&state, &caller, id).await?;
@@ -337,7 +327,7 @@ async fn modify(
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
     let id = parse_id(&id)?;
-    let patch = json_body(&headers, body, true)?;
+    let patch = json_body(&headers, body, MERGE_PATCH)?;
     let existing = state.store.asset(id).await?;
     may_change(&state, &caller, id).await?;
     // The patch applies to the Feature as the API shows it.

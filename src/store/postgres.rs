@@ -10,9 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
-use sqlx::FromRow;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::{Counts, HistoryEntry, Revision, Store, StoreError, UpsertReport};
@@ -125,18 +125,36 @@ struct CatchmentRow {
 
 const SELECT_ASSETS: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM assets";
 
-/// The columns written by an upsert, in bind order ($1 … $22).
-const ASSET_VALUES: &str = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22)";
+/// The one INSERT of an asset: its columns bound as $1 … $22 by [`bind_asset`].
+macro_rules! insert_asset {
+    () => {
+        "INSERT INTO assets (id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22)"
+    };
+}
 
-const UPSERT_BY_SOURCE: &str = "INSERT INTO assets (id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22) \
-    ON CONFLICT ((coalesce(source, '')), source_id) WHERE source_id IS NOT NULL DO UPDATE SET \
-    name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
-    RETURNING id, created_at, (xmax = 0) AS inserted";
+/// What an upsert overwrites (provenance aside; id and created_at are kept).
+macro_rules! overwrite {
+    () => {
+        "name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra"
+    };
+}
 
-const UPSERT_BY_ID: &str = "INSERT INTO assets (id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22) \
-    ON CONFLICT (id) DO UPDATE SET \
-    name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, source = EXCLUDED.source, source_id = EXCLUDED.source_id, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
-    RETURNING id, created_at, (xmax = 0) AS inserted";
+const INSERT_ASSET: &str = insert_asset!();
+
+const UPSERT_BY_SOURCE: &str = concat!(
+    insert_asset!(),
+    " ON CONFLICT ((coalesce(source, '')), source_id) WHERE source_id IS NOT NULL DO UPDATE SET ",
+    overwrite!(),
+    " RETURNING id, created_at, (xmax = 0) AS inserted"
+);
+
+const UPSERT_BY_ID: &str = concat!(
+    insert_asset!(),
+    " ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, source_id = EXCLUDED.source_id, ",
+    overwrite!(),
+    " RETURNING id, created_at, (xmax = 0) AS inserted"
+);
 
 /// Binds an asset's columns as $1 … $22, in the order of the INSERT and UPDATE above.
 fn bind_asset<'q>(
@@ -225,9 +243,6 @@ impl Store for PostgresStore {
         &self,
         assets: &[Asset],
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
-        debug_assert!(
-            UPSERT_BY_ID.contains(ASSET_VALUES) && UPSERT_BY_SOURCE.contains(ASSET_VALUES)
-        );
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
@@ -237,31 +252,10 @@ impl Store for PostgresStore {
             } else {
                 UPSERT_BY_ID
             };
-            let (id, created_at, inserted): (Uuid, DateTime<Utc>, bool) = sqlx::query_as(sql)
-                .bind(a.id)
-                .bind(&a.name)
-                .bind(&a.category)
-                .bind(&a.description)
-                .bind(&a.address)
-                .bind(&a.phone)
-                .bind(&a.email)
-                .bind(&a.website)
-                .bind(&a.languages)
-                .bind(&a.hours)
-                .bind(&a.accessibility)
-                .bind(&a.ages_served)
-                .bind(&a.services)
-                .bind(&a.source)
-                .bind(&a.source_id)
-                .bind(a.last_verified)
-                .bind(a.status.as_str())
-                .bind(a.created_at)
-                .bind(a.updated_at)
-                .bind(a.location.lon())
-                .bind(a.location.lat())
-                .bind(Json(&a.extra))
-                .fetch_one(&mut *tx)
-                .await?;
+            let row = bind_asset(sqlx::query(sql), a).fetch_one(&mut *tx).await?;
+            let id: Uuid = row.try_get("id")?;
+            let created_at: DateTime<Utc> = row.try_get("created_at")?;
+            let inserted: bool = row.try_get("inserted")?;
             if inserted {
                 report.inserted += 1;
             } else {
@@ -277,8 +271,9 @@ impl Store for PostgresStore {
     }
 
     async fn insert_asset(&self, a: &Asset) -> Result<(), StoreError> {
-        const Q: &str = "INSERT INTO assets (id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22)";
-        bind_asset(sqlx::query(Q), a).execute(&self.pool).await?;
+        bind_asset(sqlx::query(INSERT_ASSET), a)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

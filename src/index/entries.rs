@@ -1,0 +1,99 @@
+//! What the R-trees hold: an asset's slot and entries, the guarded bulk load,
+//! and the small geometry helpers the index shares.
+
+use geo::MultiPolygon;
+use rstar::primitives::GeomWithData;
+use rstar::{AABB, RTree};
+use uuid::Uuid;
+
+use crate::domain::sphere::unit_vector;
+use crate::domain::{Asset, taxonomy};
+use crate::encode::{self, FeatureBytes};
+
+/// What an R-tree entry carries besides its point: the slot, and what a query
+/// needs without touching the slot (the id, by which results are ordered and
+/// reported, and the category).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Key {
+    pub(super) id: Uuid,
+    pub(super) slot: u32,
+    pub(super) category: u8,
+}
+
+pub(super) type PlanarEntry = GeomWithData<[f64; 2], Key>;
+pub(super) type SphereEntry = GeomWithData<[f64; 3], Key>;
+
+/// An indexed asset.
+pub(super) struct Slot {
+    pub(super) id: Uuid,
+    pub(super) lon: f64,
+    pub(super) lat: f64,
+    pub(super) unit: [f64; 3],
+    pub(super) category: u8,
+    /// Lower-cased name, for `q`.
+    pub(super) name_folded: Box<str>,
+    pub(super) name: Box<str>,
+    pub(super) feature: FeatureBytes,
+    /// Names of the extra properties, for the CSV export's columns.
+    pub(super) extra_keys: Box<[Box<str>]>,
+}
+
+impl Slot {
+    pub(super) fn from_asset(a: &Asset) -> Self {
+        let (lon, lat) = (a.location.lon(), a.location.lat());
+        Slot {
+            id: a.id,
+            lon,
+            lat,
+            unit: unit_vector(lon, lat),
+            category: taxonomy::code(&a.category).unwrap_or_else(taxonomy::other_code),
+            name_folded: a.name.to_lowercase().into_boxed_str(),
+            name: a.name.clone().into_boxed_str(),
+            feature: encode::asset_feature(a),
+            extra_keys: a.extra.keys().map(|k| k.as_str().into()).collect(),
+        }
+    }
+}
+
+/// `RTree::bulk_load`, guarded against an rstar 0.12 defect: for some sizes
+/// (in 3-D, e.g. 49 points) `bulk_load` leaves leaves at different depths, and a
+/// later `insert` into such a tree panics ("This is a bug in rstar", upstream
+/// georust/rstar PR #239). When that happens the tree is built by insertion
+/// instead, which is slower but always sound.
+pub(super) fn bulk_load<T: rstar::RTreeObject + Clone>(items: Vec<T>) -> RTree<T> {
+    pub(super) fn leaf_depths<T: rstar::RTreeObject>(
+        node: &rstar::ParentNode<T>,
+        depth: usize,
+        seen: &mut Option<usize>,
+    ) -> bool {
+        node.children().iter().all(|c| match c {
+            rstar::RTreeNode::Leaf(_) => *seen.get_or_insert(depth) == depth,
+            rstar::RTreeNode::Parent(p) => leaf_depths(p, depth + 1, seen),
+        })
+    }
+    let tree = RTree::bulk_load(items);
+    if leaf_depths(tree.root(), 0, &mut None) {
+        return tree;
+    }
+    let mut rebuilt = RTree::new();
+    for item in tree.iter() {
+        rebuilt.insert(item.clone());
+    }
+    rebuilt
+}
+
+pub(super) fn chord2(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
+}
+
+pub(super) fn multipolygon_envelope(mp: &MultiPolygon<f64>) -> AABB<[f64; 2]> {
+    let pts: Vec<[f64; 2]> =
+        mp.0.iter()
+            .flat_map(|p| p.exterior().0.iter().map(|c| [c.x, c.y]))
+            .collect();
+    if pts.is_empty() {
+        // An empty geometry: an envelope that contains nothing.
+        return AABB::from_corners([f64::MAX, f64::MAX], [f64::MAX, f64::MAX]);
+    }
+    AABB::from_points(pts.iter())
+}

@@ -1,0 +1,115 @@
+//! A school's landscape: per category, the count inside its area and the
+//! nearest asset to the campus. Behind the summary and the coverage report.
+
+use uuid::Uuid;
+
+use super::query::AreaSelector;
+use super::state::Shape;
+use super::{Index, IndexError};
+use crate::domain::sphere::{metres_for_chord2, unit_vector};
+use crate::domain::taxonomy::CATEGORIES;
+use crate::domain::{School, SchoolYear};
+
+/// The nearest asset of one category to a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nearest {
+    pub id: Uuid,
+    pub name: String,
+    pub distance_m: f64,
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// What a school's area holds, per category: the landscape behind the summary
+/// and the coverage report.
+#[derive(Debug, Clone)]
+pub struct Landscape {
+    pub school: School,
+    /// The year of the catchment used, or `None` when the area is a radius.
+    pub year: Option<SchoolYear>,
+    /// The radius in metres when the area is a circle around the campus.
+    pub radius_m: Option<f64>,
+    /// Per taxonomy category, in taxonomy order.
+    pub categories: Vec<CategoryLandscape>,
+    pub total: usize,
+}
+
+/// One category's line in a [`Landscape`].
+#[derive(Debug, Clone)]
+pub struct CategoryLandscape {
+    pub category: &'static str,
+    pub count: usize,
+    /// The nearest asset of this category to the campus, anywhere.
+    pub nearest: Option<Nearest>,
+    /// Whether that nearest asset is inside the area.
+    pub nearest_inside: bool,
+}
+
+impl Index {
+    /// The landscape of one school's area: counts per category, and the nearest
+    /// asset of each category to the campus (inside the area or not).
+    pub fn landscape(&self, sel: &AreaSelector) -> Result<Landscape, IndexError> {
+        let st = self.read();
+        let a = st.resolve_area(sel)?;
+        let school_idx = st
+            .resolve_school(&sel.school)
+            .ok_or_else(|| IndexError::UnknownSchool(sel.school.clone()))?;
+        let school = st.schools[school_idx].school.clone();
+        let area = &st.areas[a];
+        let mut counts = vec![0usize; CATEGORIES.len()];
+        for &s in &area.members {
+            counts[st.slot(s).category as usize] += 1;
+        }
+        let campus = unit_vector(school.location.lon(), school.location.lat());
+        let mut nearest: Vec<Option<Nearest>> = vec![None; CATEGORIES.len()];
+        let mut missing = st.category_counts.iter().filter(|&&c| c > 0).count();
+        if missing > 0 {
+            for (e, d2) in st.sphere.nearest_neighbor_iter_with_distance_2(&campus) {
+                let sl = st.slot(e.data.slot);
+                let c = sl.category as usize;
+                if nearest[c].is_none() {
+                    nearest[c] = Some(Nearest {
+                        id: sl.id,
+                        name: sl.name.to_string(),
+                        distance_m: metres_for_chord2(d2),
+                        lon: sl.lon,
+                        lat: sl.lat,
+                    });
+                    missing -= 1;
+                    if missing == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        let categories = CATEGORIES
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let n = nearest[i].take();
+                let nearest_inside = n.as_ref().is_some_and(|n| {
+                    area.members
+                        .binary_search_by_key(&n.id, |&o| st.id_of(o))
+                        .is_ok()
+                });
+                CategoryLandscape {
+                    category: c.id,
+                    count: counts[i],
+                    nearest: n,
+                    nearest_inside,
+                }
+            })
+            .collect();
+        let radius_m = match area.shape {
+            Shape::Circle { radius_m, .. } => Some(radius_m),
+            Shape::Polygon(_) => None,
+        };
+        Ok(Landscape {
+            school,
+            year: area.year.clone(),
+            radius_m,
+            categories,
+            total: area.members.len(),
+        })
+    }
+}

@@ -8,7 +8,9 @@
 use std::hint::black_box;
 
 use assetmap::domain::sphere::unit_vector;
-use assetmap::domain::{Asset, Bbox, Catchment, Location, School, SchoolYear, Status, taxonomy};
+use assetmap::domain::{
+    Asset, Bbox, Catchment, Location, School, SchoolRef, SchoolYear, Status, taxonomy,
+};
 use assetmap::encode::{self, FeatureBytes};
 use assetmap::import::{SchoolFields, parse_catchments, parse_schools};
 use assetmap::index::{AreaSelector, AssetQuery, Index};
@@ -261,7 +263,7 @@ fn benches(c: &mut Criterion) {
     let area_env = AABB::from_points(pts.iter());
     let q_area = AssetQuery {
         area: Some(AreaSelector {
-            school: "201".into(),
+            school: SchoolRef::District("201".into()),
             year: None,
         }),
         ..Default::default()

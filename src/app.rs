@@ -10,16 +10,7 @@ use crate::config::ServeArgs;
 use crate::http::{self, AppState, WebConfig};
 use crate::import::run::Quiet;
 use crate::index::Index;
-use crate::store::{self, Store, StoreError};
-
-/// Fills the index from the store (all three collections at once).
-pub async fn reload(store: &dyn Store, index: &Index) -> Result<(), StoreError> {
-    let assets = store.assets().await?;
-    let schools = store.schools().await?;
-    let catchments = store.catchments().await?;
-    index.load(&assets, schools, catchments);
-    Ok(())
-}
+use crate::store::{self, Store};
 
 /// Opens the store, migrates it, loads the demo set into an empty database when
 /// asked, and builds the index.
@@ -55,7 +46,7 @@ pub async fn open(
         store::Backend::Sqlite => None,
     };
     let started = std::time::Instant::now();
-    reload(store.as_ref(), &index)
+    crate::sync::reload(store.as_ref(), &index)
         .await
         .context("loading the index")?;
     tracing::info!(

@@ -8,6 +8,7 @@ use crate::domain::{Role, User};
 use crate::export::{Export, Format};
 use crate::import::run::{self, ImportSummary, Stderr};
 use crate::import::{AssetFields, SchoolFields};
+use crate::index::{AssetQuery, Filters};
 use crate::store;
 
 async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn store::Store>> {
@@ -211,30 +212,23 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
             .context("cannot tell the format from the file name: use .geojson, .geojsonl or .csv, or --format")?,
     };
     // The same filters, checked by the same code, as the API's.
-    let pairs: Vec<(&str, String)> = [
-        ("school", school),
-        ("year", year),
-        ("category", category),
-        ("bbox", bbox),
-        ("near", near),
-        ("radius", radius),
-        ("q", q),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect();
-    let query = serde_urlencoded::to_string(&pairs)?;
-    let params =
-        crate::http::params::Params::parse(Some(&query), crate::http::export::EXPORT_PARAMS)
-            .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
-    let mut errors = Vec::new();
-    let q = crate::http::items::asset_query(&params, &mut errors);
-    if !errors.is_empty() {
-        anyhow::bail!(
-            "{}",
-            describe(crate::http::error::ApiError::Invalid(errors))
-        );
-    }
+    let filters = Filters {
+        school: school.as_deref(),
+        year: year.as_deref(),
+        category: category.as_deref(),
+        bbox: bbox.as_deref(),
+        near: near.as_deref(),
+        radius: radius.as_deref(),
+        q: q.as_deref(),
+        bbox_crs: None,
+    };
+    let q = AssetQuery::parse(&filters).map_err(|violations| {
+        let each: Vec<String> = violations
+            .iter()
+            .map(|v| format!("--{}: {}", v.field, v.detail))
+            .collect();
+        anyhow::anyhow!("{}", each.join("; "))
+    })?;
     let (_, index) =
         crate::app::open(&db.database_url, false, crate::domain::sphere::MILE_M).await?;
     let mut export = Export::new(&index, &q, format)?;
@@ -254,17 +248,6 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
     bar.finish_and_clear();
     eprintln!("exported {} assets to {}", export.written(), file.display());
     Ok(())
-}
-
-fn describe(e: crate::http::error::ApiError) -> String {
-    match e {
-        crate::http::error::ApiError::Invalid(errors) => errors
-            .iter()
-            .map(|e| format!("--{}: {}", e.name, e.detail))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    }
 }
 
 /// `assetmap join …`: one pass over the assets, each looked up in an R-tree of

@@ -1,4 +1,5 @@
-//! Keeping the in-memory index in step with a shared PostGIS database.
+//! Keeping the in-memory index in step with the store: the full reload, and the
+//! LISTEN/NOTIFY follower of a shared PostGIS database.
 //!
 //! Several stateless `assetmap serve` processes can share one database. A
 //! trigger on each table sends `NOTIFY assetmap_changes` with the table and row
@@ -17,6 +18,16 @@ use uuid::Uuid;
 
 use crate::index::Index;
 use crate::store::{Store, StoreError};
+
+/// Fills the index from the store (all three collections at once): at start-up,
+/// and after every reconnection, when notifications may have been missed.
+pub async fn reload(store: &dyn Store, index: &Index) -> Result<(), StoreError> {
+    let assets = store.assets().await?;
+    let schools = store.schools().await?;
+    let catchments = store.catchments().await?;
+    index.load(&assets, schools, catchments);
+    Ok(())
+}
 
 /// The channel the trigger notifies.
 pub const CHANNEL: &str = "assetmap_changes";
@@ -120,7 +131,7 @@ pub async fn follow(mut listener: PgListener, url: String, store: Arc<dyn Store>
             tokio::time::sleep(delay).await;
             let attempt = async {
                 let l = subscribe(&url).await?;
-                crate::app::reload(store.as_ref(), &index).await?;
+                reload(store.as_ref(), &index).await?;
                 Ok::<_, anyhow::Error>(l)
             };
             match attempt.await {

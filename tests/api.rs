@@ -486,7 +486,7 @@ async fn bbox_across_the_antimeridian(b: Backend) {
         common::asset(ids[3], 180.0, 1.0, "park", "on the line"),
     ];
     store.upsert_assets(&assets).await.expect("insert");
-    assetmap::app::reload(store.as_ref(), &index)
+    assetmap::sync::reload(store.as_ref(), &index)
         .await
         .expect("reload");
     let router = assetmap::http::router(state);

@@ -2,7 +2,7 @@
 //! a linear scan with great-circle distances.
 
 use assetmap::domain::sphere::distance_m;
-use assetmap::domain::{Bbox, Catchment, Location, School, SchoolYear};
+use assetmap::domain::{Bbox, Catchment, Location, School, SchoolRef, SchoolYear};
 use assetmap::index::{AreaSelector, AssetQuery, Index};
 use geo::{Intersects, LineString, MultiPolygon, Point, Polygon};
 use proptest::prelude::*;
@@ -150,7 +150,7 @@ proptest! {
                 prop_assert_eq!(index.remove_asset(Uuid::from_u128(i as u128 + 1)), was);
             }
         }
-        let q = AssetQuery { area: Some(AreaSelector { school: "S".into(), year: None }), ..Default::default() };
+        let q = AssetQuery { area: Some(AreaSelector { school: SchoolRef::District("S".into()), year: None }), ..Default::default() };
         let got: Vec<Uuid> = all(&index, &q).into_iter().map(|r| r.0).collect();
         let want: Vec<Uuid> = rows.iter().enumerate()
             .filter_map(|(i, r)| r.filter(|&(x, y)| mp.intersects(&Point::new(x, y))).map(|_| Uuid::from_u128(i as u128 + 1)))

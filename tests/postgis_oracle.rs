@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use assetmap::domain::SchoolRef;
 use assetmap::domain::sphere::MILE_M;
 use assetmap::index::{AreaSelector, AssetQuery};
 use sqlx::postgres::PgPool;
@@ -59,7 +60,7 @@ async fn the_rtree_agrees_with_postgis_for_every_school() {
         let want: Vec<Uuid> = want.into_iter().map(|r| r.0).collect();
         let q = AssetQuery {
             area: Some(AreaSelector {
-                school: ext.clone(),
+                school: SchoolRef::District(ext.clone()),
                 year: None,
             }),
             ..Default::default()

@@ -11,5 +11,5 @@ pub mod validate;
 
 pub use asset::{Asset, Location, LocationError, Status};
 pub use bbox::{Bbox, BboxError};
-pub use school::{Catchment, School, SchoolYear};
+pub use school::{Catchment, School, SchoolRef, SchoolYear};
 pub use user::{Role, User};

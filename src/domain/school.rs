@@ -20,6 +20,38 @@ pub struct School {
     pub extra: Map<String, Value>,
 }
 
+/// How a request names a school, parsed once at the edge: the API's id, or the
+/// district's own id (`external_id`). Every route that takes a school takes both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SchoolRef {
+    Id(Uuid),
+    District(String),
+}
+
+impl SchoolRef {
+    /// Parses a reference: surrounding white space is ignored; a UUID is the
+    /// API's id, anything else the district's id; empty text names nothing.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("must not be empty");
+        }
+        Ok(match Uuid::parse_str(raw) {
+            Ok(id) => SchoolRef::Id(id),
+            Err(_) => SchoolRef::District(raw.to_owned()),
+        })
+    }
+}
+
+impl std::fmt::Display for SchoolRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SchoolRef::Id(id) => write!(f, "{id}"),
+            SchoolRef::District(s) => f.write_str(s),
+        }
+    }
+}
+
 /// A school's attendance area for one school year. Several areas of one school in
 /// one year are stored as their union.
 #[derive(Debug, Clone, PartialEq)]

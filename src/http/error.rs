@@ -30,6 +30,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// A problem with a query parameter, from the layer below's violation.
+    pub fn in_query(v: crate::domain::validate::Violation) -> Self {
+        Self::query(v.field, v.detail)
+    }
+
     pub fn query(name: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -80,6 +85,23 @@ pub enum ApiError {
 impl ApiError {
     pub fn invalid(name: impl Into<String>, detail: impl Into<String>) -> Self {
         ApiError::Invalid(vec![FieldError::query(name, detail)])
+    }
+}
+
+impl ApiError {
+    /// No school by that reference (404): the path named a missing resource.
+    pub fn no_school(reference: &str) -> Self {
+        ApiError::NotFound(format!("no school {reference:?}"))
+    }
+
+    /// An index error for a school named in the path: an unknown school is a
+    /// missing resource (404); named in the query it is a bad parameter (400,
+    /// the `From` below).
+    pub fn school_in_path(e: IndexError) -> Self {
+        match e {
+            IndexError::UnknownSchool(s) => ApiError::no_school(&s.to_string()),
+            other => other.into(),
+        }
     }
 }
 

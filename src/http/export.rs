@@ -10,7 +10,6 @@ use axum::routing::get;
 
 use super::AppState;
 use super::error::ApiError;
-use super::items::asset_query;
 use super::params::Params;
 use crate::export::{Export, Format};
 
@@ -66,7 +65,7 @@ async fn export(
     };
     let params = Params::parse(raw.as_deref(), EXPORT_PARAMS)?;
     let mut errors = Vec::new();
-    let q = asset_query(&params, &mut errors);
+    let q = params.asset_query(&mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }

@@ -13,12 +13,10 @@ use axum::routing::get;
 use uuid::Uuid;
 
 use super::AppState;
-use super::error::{ApiError, FieldError};
+use super::error::ApiError;
 use super::params::Params;
-use crate::domain::Location;
-use crate::domain::sphere::EARTH_RADIUS_M;
-use crate::domain::taxonomy;
-use crate::index::{AreaSelector, AssetQuery, CategorySet, PageCounts};
+use crate::domain::SchoolRef;
+use crate::index::PageCounts;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -43,78 +41,6 @@ pub fn geojson(bytes: Vec<u8>) -> Response {
         bytes,
     )
         .into_response()
-}
-
-/// Parses the asset filters; every problem goes into `errors`.
-pub fn asset_query(p: &Params, errors: &mut Vec<FieldError>) -> AssetQuery {
-    let mut q = AssetQuery {
-        bbox: p.bbox(errors),
-        ..Default::default()
-    };
-    if let Some(list) = p.get("category") {
-        let mut set = CategorySet::default();
-        for raw in list.split(',').map(str::trim) {
-            match taxonomy::by_id(raw)
-                .map(|c| c.id)
-                .or_else(|| taxonomy::resolve(raw))
-                .and_then(taxonomy::code)
-            {
-                Some(code) => set.insert(code),
-                None => errors.push(FieldError::query(
-                    "category",
-                    format!("unknown category {raw:?}; see /categories"),
-                )),
-            }
-        }
-        q.categories = Some(set);
-    }
-    let year = p.year(errors);
-    match p.get("school") {
-        Some(s) if s.trim().is_empty() => {
-            errors.push(FieldError::query("school", "must not be empty"))
-        }
-        Some(s) => {
-            q.area = Some(AreaSelector {
-                school: s.trim().to_owned(),
-                year,
-            })
-        }
-        None if p.get("year").is_some() => errors.push(FieldError::query("year", "needs school")),
-        None => {}
-    }
-    if let Some(raw) = p.get("near") {
-        let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
-        let nums: Vec<Option<f64>> = parts.iter().map(|s| s.parse::<f64>().ok()).collect();
-        match nums.as_slice() {
-            [Some(lon), Some(lat)] => match Location::new(*lon, *lat) {
-                Ok(l) => q.near = Some((l.lon(), l.lat())),
-                Err(e) => errors.push(FieldError::query("near", e.to_string())),
-            },
-            _ => errors.push(FieldError::query("near", "must be two numbers: lon,lat")),
-        }
-    }
-    if let Some(raw) = p.get("radius") {
-        let max = std::f64::consts::PI * EARTH_RADIUS_M;
-        match raw.trim().parse::<f64>() {
-            Ok(r) if r.is_finite() && r >= 0.0 && r <= max => q.radius_m = Some(r),
-            _ => errors.push(FieldError::query(
-                "radius",
-                format!("must be a number of metres from 0 to {max:.0}"),
-            )),
-        }
-        if p.get("near").is_none() {
-            errors.push(FieldError::query("radius", "needs near=lon,lat"));
-        }
-    }
-    if let Some(t) = p.get("q") {
-        let t = t.trim();
-        if t.is_empty() || t.chars().count() > 200 {
-            errors.push(FieldError::query("q", "must be 1 to 200 characters"));
-        } else {
-            q.q = Some(t.to_owned());
-        }
-    }
-    q
 }
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
@@ -189,7 +115,7 @@ async fn items(
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
     let counts = match collection.as_str() {
         "assets" => {
-            let q = asset_query(&params, &mut errors);
+            let q = params.asset_query(&mut errors);
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
             }
@@ -205,12 +131,13 @@ async fn items(
         _ => {
             let bbox = params.bbox(&mut errors);
             let year = params.year(&mut errors);
+            let school = params.school(&mut errors);
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
             }
             state.index.write_catchments(
                 bbox,
-                params.get("school"),
+                school.as_ref(),
                 year.as_ref(),
                 offset,
                 limit,
@@ -238,7 +165,7 @@ async fn item(
     let mut out = Vec::with_capacity(2048);
     let found = match collection.as_str() {
         "assets" => Uuid::parse_str(&id).is_ok_and(|u| state.index.write_asset(u, &mut out)),
-        "schools" => state.index.write_school(&id, &mut out),
+        "schools" => SchoolRef::parse(&id).is_ok_and(|s| state.index.write_school(&s, &mut out)),
         "catchments" => {
             Uuid::parse_str(&id).is_ok_and(|u| state.index.write_catchment(u, &mut out))
         }

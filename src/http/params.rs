@@ -5,7 +5,9 @@
 //! query string is reported together.
 
 use super::error::{ApiError, FieldError};
-use crate::domain::Bbox;
+use crate::domain::validate::Violation;
+use crate::domain::{Bbox, SchoolRef, SchoolYear};
+use crate::index::{AssetQuery, Filters, parse_bbox, parse_school, parse_year};
 
 /// Parsed `key=value` pairs of one request, all of them known.
 #[derive(Debug, Default)]
@@ -113,41 +115,55 @@ impl Params {
     }
 
     /// `year`: a school year like `2020-2021`.
-    pub fn year(&self, errors: &mut Vec<FieldError>) -> Option<crate::domain::SchoolYear> {
-        let y = self.get("year")?;
-        let parsed = crate::domain::SchoolYear::parse(y);
-        if parsed.is_none() {
-            errors.push(FieldError::query(
-                "year",
-                format!("{y:?} is not a school year like 2020-2021"),
-            ));
-        }
-        parsed
+    pub fn year(&self, errors: &mut Vec<FieldError>) -> Option<SchoolYear> {
+        collect(errors, |v| parse_year(self.get("year"), v))
     }
 
     /// `bbox`, and `bbox-crs` when given (only CRS84 is served).
     pub fn bbox(&self, errors: &mut Vec<FieldError>) -> Option<Bbox> {
-        if let Some(crs) = self.get("bbox-crs")
-            && crs != CRS84
-        {
-            errors.push(FieldError::query(
-                "bbox-crs",
-                format!("only {CRS84} is supported"),
-            ));
+        collect(errors, |v| {
+            parse_bbox(self.get("bbox"), self.get("bbox-crs"), v)
+        })
+    }
+
+    /// `school`: the API's or the district's id.
+    pub fn school(&self, errors: &mut Vec<FieldError>) -> Option<SchoolRef> {
+        collect(errors, |v| parse_school(self.get("school"), v))
+    }
+
+    /// The asset filters among the parameters, as text.
+    pub fn filters(&self) -> Filters<'_> {
+        Filters {
+            bbox: self.get("bbox"),
+            bbox_crs: self.get("bbox-crs"),
+            category: self.get("category"),
+            school: self.get("school"),
+            year: self.get("year"),
+            near: self.get("near"),
+            radius: self.get("radius"),
+            q: self.get("q"),
         }
-        let raw = self.get("bbox")?;
-        match Bbox::parse(raw) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                errors.push(FieldError::query("bbox", e.to_string()));
-                None
-            }
-        }
+    }
+
+    /// The asset query the parameters ask for; problems join `errors`.
+    pub fn asset_query(&self, errors: &mut Vec<FieldError>) -> AssetQuery {
+        AssetQuery::parse(&self.filters()).unwrap_or_else(|violations| {
+            errors.extend(violations.into_iter().map(FieldError::in_query));
+            AssetQuery::default()
+        })
     }
 }
 
-/// The CRS of every geometry assetmap serves.
-pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// Runs a parser that reports violations, adding them to `errors` as query
+/// parameter problems.
+fn collect<T>(errors: &mut Vec<FieldError>, parse: impl FnOnce(&mut Vec<Violation>) -> T) -> T {
+    let mut violations = Vec::new();
+    let out = parse(&mut violations);
+    errors.extend(violations.into_iter().map(FieldError::in_query));
+    out
+}
+
+pub use crate::index::CRS84;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::AppState;
 use super::error::{ApiError, FieldError};
 use super::params::Params;
+use crate::domain::SchoolRef;
 use crate::domain::SchoolYear;
 use crate::domain::taxonomy::CATEGORIES;
 use crate::export::csv_cell;
@@ -33,7 +34,7 @@ pub fn coverage(state: &AppState, year: Option<&SchoolYear>) -> Vec<Landscape> {
         .into_iter()
         .filter_map(|s| {
             let sel = AreaSelector {
-                school: s.school.id.to_string(),
+                school: SchoolRef::Id(s.school.id),
                 year: year.cloned(),
             };
             // A school with no area for that year is left out.

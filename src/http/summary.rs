@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, FieldError};
 use super::params::Params;
+use crate::domain::SchoolRef;
 use crate::domain::taxonomy::{self, CATEGORIES};
-use crate::index::{AreaSelector, IndexError, Landscape};
+use crate::index::{AreaSelector, Landscape};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -107,16 +108,11 @@ async fn summary(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
+    let school = SchoolRef::parse(&id).map_err(|_| ApiError::no_school(&id))?;
     let landscape = state
         .index
-        .landscape(&AreaSelector {
-            school: id.clone(),
-            year,
-        })
-        .map_err(|e| match e {
-            IndexError::UnknownSchool(s) => ApiError::NotFound(format!("no school {s:?}")),
-            other => other.into(),
-        })?;
+        .landscape(&AreaSelector { school, year })
+        .map_err(ApiError::school_in_path)?;
     Ok(Json(summary_json(&landscape)))
 }
 

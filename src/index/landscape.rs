@@ -51,9 +51,7 @@ impl Index {
     pub fn landscape(&self, sel: &AreaSelector) -> Result<Landscape, IndexError> {
         let st = self.read();
         let a = st.resolve_area(sel)?;
-        let school_idx = st
-            .resolve_school(&sel.school)
-            .ok_or_else(|| IndexError::UnknownSchool(sel.school.clone()))?;
+        let school_idx = st.school(&sel.school)?;
         let school = st.schools[school_idx].school.clone();
         let area = &st.areas[a];
         let mut counts = vec![0usize; CATEGORIES.len()];

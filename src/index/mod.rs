@@ -39,22 +39,25 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rstar::{AABB, Envelope};
 use uuid::Uuid;
 
-use crate::domain::{Asset, Bbox, Catchment, School, SchoolYear, Status};
+use crate::domain::{Asset, Bbox, Catchment, School, SchoolRef, SchoolYear, Status};
 use crate::encode::FeatureBytes;
 
 use entries::Slot;
 pub use landscape::{CategoryLandscape, Landscape, Nearest};
-pub use query::{AreaSelector, AssetQuery, CategorySet, IdPage, PageCounts};
+pub use query::{
+    AreaSelector, AssetQuery, CRS84, CategorySet, Filters, IdPage, PageCounts, parse_bbox,
+    parse_school, parse_year,
+};
 use select::write_joined;
 use state::{CatchmentEntry, SchoolEntry, State};
 
 /// Errors a query can meet in the index.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IndexError {
-    #[error("no school with id {0:?}")]
-    UnknownSchool(String),
-    #[error("school {school:?} has no attendance area for school year {year}")]
-    NoAreaForYear { school: String, year: String },
+    #[error("no school with id \"{0}\"")]
+    UnknownSchool(SchoolRef),
+    #[error("school \"{school}\" has no attendance area for school year {year}")]
+    NoAreaForYear { school: SchoolRef, year: String },
 }
 
 /// The shared, cheap-clone handle to the index. See the module docs.
@@ -238,7 +241,7 @@ impl Index {
     }
 
     /// Writes one school's Feature by id or external id.
-    pub fn write_school(&self, key: &str, out: &mut Vec<u8>) -> bool {
+    pub fn write_school(&self, key: &SchoolRef, out: &mut Vec<u8>) -> bool {
         let st = self.read();
         match st.resolve_school(key) {
             Some(i) => {
@@ -253,19 +256,14 @@ impl Index {
     pub fn write_catchments(
         &self,
         bbox: Option<Bbox>,
-        school: Option<&str>,
+        school: Option<&SchoolRef>,
         year: Option<&SchoolYear>,
         offset: usize,
         limit: usize,
         out: &mut Vec<u8>,
     ) -> Result<PageCounts, IndexError> {
         let st = self.read();
-        let school = school
-            .map(|k| {
-                st.resolve_school(k)
-                    .ok_or_else(|| IndexError::UnknownSchool(k.to_owned()))
-            })
-            .transpose()?;
+        let school = school.map(|k| st.school(k)).transpose()?;
         let keep = |c: &&CatchmentEntry| {
             school.is_none_or(|s| c.school == s)
                 && year.is_none_or(|y| &c.year == y)

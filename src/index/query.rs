@@ -1,14 +1,19 @@
-//! The query type: which assets a request asks for, independent of HTTP.
+//! The query type: which assets a request asks for, and how its filters are
+//! read from text and checked, the same for the API and the command line.
 
 use uuid::Uuid;
 
-use crate::domain::{Bbox, SchoolYear};
+use crate::domain::sphere::EARTH_RADIUS_M;
+use crate::domain::validate::Violation;
+use crate::domain::{Bbox, Location, SchoolRef, SchoolYear, taxonomy};
+
+/// The CRS of every geometry assetmap serves.
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
 /// Which school's area to use, and for which year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaSelector {
-    /// The school's id (UUID) or its external (district) id.
-    pub school: String,
+    pub school: SchoolRef,
     /// `None`: the newest year.
     pub year: Option<SchoolYear>,
 }
@@ -48,4 +53,158 @@ pub type IdPage = (usize, Vec<(Uuid, Option<f64>)>);
 pub struct PageCounts {
     pub matched: usize,
     pub returned: usize,
+}
+
+/// The filters of an asset query as text, however they came: a query
+/// string's values or the command line's flags. `None`: not given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filters<'a> {
+    pub bbox: Option<&'a str>,
+    pub bbox_crs: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub school: Option<&'a str>,
+    pub year: Option<&'a str>,
+    pub near: Option<&'a str>,
+    pub radius: Option<&'a str>,
+    pub q: Option<&'a str>,
+}
+
+fn violation(field: &str, detail: impl Into<String>) -> Violation {
+    Violation {
+        field: field.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// `bbox` (with `bbox-crs` when given; only CRS84 is served).
+pub fn parse_bbox(
+    raw: Option<&str>,
+    crs: Option<&str>,
+    errors: &mut Vec<Violation>,
+) -> Option<Bbox> {
+    if let Some(crs) = crs
+        && crs != CRS84
+    {
+        errors.push(violation("bbox-crs", format!("only {CRS84} is supported")));
+    }
+    match Bbox::parse(raw?) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            errors.push(violation("bbox", e.to_string()));
+            None
+        }
+    }
+}
+
+/// `year`: a school year like `2020-2021`.
+pub fn parse_year(raw: Option<&str>, errors: &mut Vec<Violation>) -> Option<SchoolYear> {
+    let y = raw?;
+    let parsed = SchoolYear::parse(y);
+    if parsed.is_none() {
+        errors.push(violation(
+            "year",
+            format!("{y:?} is not a school year like 2020-2021"),
+        ));
+    }
+    parsed
+}
+
+/// `school`: the API's id or the district's id.
+pub fn parse_school(raw: Option<&str>, errors: &mut Vec<Violation>) -> Option<SchoolRef> {
+    SchoolRef::parse(raw?)
+        .map_err(|detail| errors.push(violation("school", detail)))
+        .ok()
+}
+
+/// `category`: a comma-separated list of taxonomy ids or their aliases.
+fn parse_categories(list: &str, errors: &mut Vec<Violation>) -> CategorySet {
+    let mut set = CategorySet::default();
+    for raw in list.split(',').map(str::trim) {
+        match taxonomy::by_id(raw)
+            .map(|c| c.id)
+            .or_else(|| taxonomy::resolve(raw))
+            .and_then(taxonomy::code)
+        {
+            Some(code) => set.insert(code),
+            None => errors.push(violation(
+                "category",
+                format!("unknown category {raw:?}; see /categories"),
+            )),
+        }
+    }
+    set
+}
+
+/// `near`: `lon,lat`.
+fn parse_near(raw: &str, errors: &mut Vec<Violation>) -> Option<(f64, f64)> {
+    let nums: Vec<Option<f64>> = raw.split(',').map(|s| s.trim().parse().ok()).collect();
+    match nums.as_slice() {
+        [Some(lon), Some(lat)] => match Location::new(*lon, *lat) {
+            Ok(l) => Some((l.lon(), l.lat())),
+            Err(e) => {
+                errors.push(violation("near", e.to_string()));
+                None
+            }
+        },
+        _ => {
+            errors.push(violation("near", "must be two numbers: lon,lat"));
+            None
+        }
+    }
+}
+
+/// `radius`: metres, from 0 to half the Earth's circumference.
+fn parse_radius(raw: &str, errors: &mut Vec<Violation>) -> Option<f64> {
+    let max = std::f64::consts::PI * EARTH_RADIUS_M;
+    match raw.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && (0.0..=max).contains(&r) => Some(r),
+        _ => {
+            errors.push(violation(
+                "radius",
+                format!("must be a number of metres from 0 to {max:.0}"),
+            ));
+            None
+        }
+    }
+}
+
+impl AssetQuery {
+    /// Reads and checks every filter; all problems are reported together, each
+    /// naming its filter.
+    pub fn parse(f: &Filters) -> Result<Self, Vec<Violation>> {
+        let mut errors = Vec::new();
+        let mut q = AssetQuery {
+            bbox: parse_bbox(f.bbox, f.bbox_crs, &mut errors),
+            categories: f.category.map(|c| parse_categories(c, &mut errors)),
+            near: f.near.and_then(|n| parse_near(n, &mut errors)),
+            ..Default::default()
+        };
+        let year = parse_year(f.year, &mut errors);
+        match parse_school(f.school, &mut errors) {
+            Some(school) => q.area = Some(AreaSelector { school, year }),
+            None if f.school.is_none() && f.year.is_some() => {
+                errors.push(violation("year", "needs school"))
+            }
+            None => {}
+        }
+        if let Some(raw) = f.radius {
+            q.radius_m = parse_radius(raw, &mut errors);
+            if f.near.is_none() {
+                errors.push(violation("radius", "needs near=lon,lat"));
+            }
+        }
+        if let Some(t) = f.q {
+            let t = t.trim();
+            if t.is_empty() || t.chars().count() > 200 {
+                errors.push(violation("q", "must be 1 to 200 characters"));
+            } else {
+                q.q = Some(t.to_owned());
+            }
+        }
+        if errors.is_empty() {
+            Ok(q)
+        } else {
+            Err(errors)
+        }
+    }
 }

@@ -14,7 +14,7 @@ use super::entries::{
 use super::query::AreaSelector;
 use crate::domain::sphere::{chord2_for_metres, unit_vector};
 use crate::domain::taxonomy::CATEGORIES;
-use crate::domain::{Asset, Catchment, School, SchoolYear, Status};
+use crate::domain::{Asset, Catchment, School, SchoolRef, SchoolYear, Status};
 use crate::encode::{self, FeatureBytes};
 
 /// A school's area: one catchment year, or a circle around the campus.
@@ -368,18 +368,27 @@ impl State {
         self.areas = areas;
     }
 
-    pub(super) fn resolve_school(&self, key: &str) -> Option<usize> {
-        Uuid::parse_str(key)
-            .ok()
-            .and_then(|id| self.school_by_id.get(&id))
-            .or_else(|| self.school_by_external.get(key))
-            .copied()
+    /// The school a reference names. A UUID that is no school's API id is
+    /// tried as a district id too.
+    pub(super) fn resolve_school(&self, key: &SchoolRef) -> Option<usize> {
+        match key {
+            SchoolRef::Id(id) => self
+                .school_by_id
+                .get(id)
+                .or_else(|| self.school_by_external.get(&id.to_string())),
+            SchoolRef::District(d) => self.school_by_external.get(d),
+        }
+        .copied()
+    }
+
+    /// A school by reference, or the error that names it.
+    pub(super) fn school(&self, key: &SchoolRef) -> Result<usize, IndexError> {
+        self.resolve_school(key)
+            .ok_or_else(|| IndexError::UnknownSchool(key.clone()))
     }
 
     pub(super) fn resolve_area(&self, sel: &AreaSelector) -> Result<usize, IndexError> {
-        let school = self
-            .resolve_school(&sel.school)
-            .ok_or_else(|| IndexError::UnknownSchool(sel.school.clone()))?;
+        let school = self.school(&sel.school)?;
         let areas = &self.schools[school].areas;
         match &sel.year {
             None => areas.first().copied(),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::entries::bulk_load;
 use super::*;
-use crate::domain::{Location, taxonomy};
+use crate::domain::{Location, SchoolRef, taxonomy};
 
 pub(crate) fn asset(id: u128, lon: f64, lat: f64, category: &str, name: &str) -> Asset {
     Asset {
@@ -129,7 +129,7 @@ fn catchment_edges_holes_and_parts() {
     index.load(&assets, vec![s], vec![c]);
     let q = AssetQuery {
         area: Some(AreaSelector {
-            school: "S1".into(),
+            school: SchoolRef::District("S1".into()),
             year: None,
         }),
         ..Default::default()
@@ -192,7 +192,7 @@ fn newest_year_by_default_and_radius_without_catchment() {
     index.load(&assets, vec![s1, s2], vec![old, new]);
     let sel = |school: &str, year: Option<&str>| AssetQuery {
         area: Some(AreaSelector {
-            school: school.into(),
+            school: SchoolRef::District(school.into()),
             year: year.and_then(SchoolYear::parse),
         }),
         ..Default::default()
@@ -205,17 +205,19 @@ fn newest_year_by_default_and_radius_without_catchment() {
             .query_ids(&sel("S1", Some("2000-2001")), 0, 10)
             .map(|_| ()),
         Err(IndexError::NoAreaForYear {
-            school: "S1".into(),
+            school: SchoolRef::District("S1".into()),
             year: "2000-2001".into()
         })
     );
     assert_eq!(
         index.query_ids(&sel("nope", None), 0, 10).map(|_| ()),
-        Err(IndexError::UnknownSchool("nope".into()))
+        Err(IndexError::UnknownSchool(SchoolRef::District(
+            "nope".into()
+        )))
     );
     let l = index
         .landscape(&AreaSelector {
-            school: "S2".into(),
+            school: SchoolRef::District("S2".into()),
             year: None,
         })
         .expect("landscape");

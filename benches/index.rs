@@ -9,10 +9,10 @@ use std::hint::black_box;
 
 use assetmap::domain::sphere::unit_vector;
 use assetmap::domain::{
-    Asset, Bbox, Catchment, Location, School, SchoolRef, SchoolYear, Status, taxonomy,
+    Asset, AssetFields, Bbox, Catchment, Location, School, SchoolRef, SchoolYear, Status, taxonomy,
 };
 use assetmap::encode::{self, FeatureBytes};
-use assetmap::import::{SchoolFields, parse_catchments, parse_schools};
+use assetmap::import::{SchoolProperties, parse_catchments, parse_schools};
 use assetmap::index::{AreaSelector, AssetQuery, Index};
 use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{Intersects, MultiPolygon, Point};
@@ -43,28 +43,22 @@ fn assets(n: usize) -> Vec<Asset> {
         .map(|i| {
             let lon = EXTENT[0] + rng.next() * (EXTENT[2] - EXTENT[0]);
             let lat = EXTENT[1] + rng.next() * (EXTENT[3] - EXTENT[1]);
+            let mut fields = AssetFields::new(
+                format!("Asset {i}"),
+                cats[i % cats.len()],
+                Location::new(lon, lat).expect("in range"),
+            );
+            fields.address = Some(format!("{i} Example Ave"));
+            fields.phone = Some("206-555-0100".into());
+            fields.languages = vec!["en".into()];
+            fields.source = Some("bench".into());
+            fields.source_id = Some(i.to_string());
             Asset {
                 id: Uuid::from_u128(rng.0 as u128 ^ ((i as u128) << 64)),
-                name: format!("Asset {i}"),
-                category: cats[i % cats.len()].to_owned(),
-                description: None,
-                address: Some(format!("{i} Example Ave")),
-                phone: Some("206-555-0100".into()),
-                email: None,
-                website: None,
-                languages: vec!["en".into()],
-                hours: None,
-                accessibility: None,
-                ages_served: None,
-                services: vec![],
-                source: Some("bench".into()),
-                source_id: Some(i.to_string()),
-                last_verified: None,
                 status: Status::Approved,
                 created_at: now,
                 updated_at: now,
-                location: Location::new(lon, lat).expect("in range"),
-                extra: serde_json::Map::new(),
+                fields,
             }
         })
         .collect()
@@ -74,7 +68,7 @@ fn seattle() -> (Vec<School>, Vec<Catchment>) {
     let root = env!("CARGO_MANIFEST_DIR");
     let sites =
         std::fs::read_to_string(format!("{root}/data/seattle/Sites_2020.geojson")).expect("sites");
-    let fields = SchoolFields {
+    let fields = SchoolProperties {
         id: "SchoolID".into(),
         name: "property_l".into(),
         level: Some("status".into()),
@@ -114,8 +108,8 @@ fn write_hits(out: &mut Vec<u8>, features: &[FeatureBytes], hits: impl Iterator<
 fn benches(c: &mut Criterion) {
     let data = assets(N);
     let (schools, catchments) = seattle();
-    let lonlat = |a: &Asset| [a.location.lon(), a.location.lat()];
-    let unit = |a: &Asset| unit_vector(a.location.lon(), a.location.lat());
+    let lonlat = |a: &Asset| [a.fields.location.lon(), a.fields.location.lat()];
+    let unit = |a: &Asset| unit_vector(a.fields.location.lon(), a.fields.location.lat());
     let p2: Vec<P2> = data
         .iter()
         .enumerate()

@@ -25,7 +25,7 @@ pub async fn open(
     store.migrate().await.context("migrating the database")?;
     let counts = store.counts().await?;
     if load_demo && counts.assets == 0 && counts.schools == 0 {
-        let s = crate::demo::load(store.as_ref(), &mut Quiet)
+        let s = crate::demo::load(&store, &mut Quiet)
             .await
             .context("loading the demo set")?;
         tracing::info!(
@@ -75,11 +75,11 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             tile_attribution: args.tile_attribution.clone(),
         }),
         public_url: args.public_url.as_deref().map(Arc::from),
-        signups: Arc::new(crate::http::signup::RateLimit::new(
+        signups: Arc::new(crate::http::limit::RateLimit::new(
             args.signups_per_hour,
             std::time::Duration::from_secs(3600),
         )),
-        submissions: Arc::new(crate::http::signup::RateLimit::new(
+        submissions: Arc::new(crate::http::limit::RateLimit::new(
             args.submissions_per_hour,
             std::time::Duration::from_secs(3600),
         )),

@@ -7,8 +7,9 @@ use crate::domain::user::{new_token, token_hash};
 use crate::domain::{Role, User};
 use crate::export::{Export, Format};
 use crate::import::run::{self, ImportSummary, Stderr};
-use crate::import::{AssetFields, SchoolFields};
+use crate::import::{AssetProperties, SchoolProperties};
 use crate::index::{AssetQuery, Filters};
+use crate::service::Service;
 use crate::store;
 
 async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn store::Store>> {
@@ -44,13 +45,14 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "import".into())
             });
-            let fields = AssetFields {
+            let fields = AssetProperties {
                 name: name_field,
                 category: category_field,
                 id: id_field,
                 source,
             };
-            let s = run::assets(store.as_ref(), &text, &fields, &mut Stderr, true).await?;
+            let service = Service::without_index(store);
+            let s = run::assets(&service, &text, &fields, &mut Stderr, true).await?;
             print("assets", &s);
         }
         ImportCommand::Schools {
@@ -62,7 +64,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
         } => {
             let text = run::read(&file)?;
             let store = open(&db.database_url).await?;
-            let fields = SchoolFields {
+            let fields = SchoolProperties {
                 id: id_field,
                 name: name_field,
                 level: level_field,
@@ -101,7 +103,9 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 );
             }
             let store = open(&db.database_url).await?;
-            let (_, r) = store.upsert_assets(&imported.assets).await?;
+            let (_, r) = Service::without_index(store)
+                .import_assets(&imported.assets)
+                .await?;
             print(
                 "hsds",
                 &ImportSummary {
@@ -278,9 +282,9 @@ pub fn join(args: JoinArgs) -> anyhow::Result<()> {
             areas.push(mp);
         }
     }
-    let fields = AssetFields {
+    let fields = AssetProperties {
         id: args.id_field.clone(),
-        ..AssetFields::default()
+        ..AssetProperties::default()
     };
     let assets = crate::import::parse_assets(&run::read(&args.assets)?, &fields)?;
     for (n, reason) in &assets.skipped {
@@ -317,16 +321,17 @@ pub fn join(args: JoinArgs) -> anyhow::Result<()> {
                         let (mut text, mut rows, mut outside, mut found) =
                             (String::new(), 0, 0, Vec::new());
                         for a in slice {
-                            index.containing(a.location.lon(), a.location.lat(), &mut found);
-                            let id = a.source_id.as_deref().unwrap_or_default();
+                            let f = &a.fields;
+                            index.containing(f.location.lon(), f.location.lat(), &mut found);
+                            let id = f.source_id.as_deref().unwrap_or_default();
                             let mut row = |school: &str, year: &str| {
                                 text.push_str(&crate::export::csv_cell(id));
                                 text.push(',');
-                                text.push_str(&crate::export::csv_cell(&a.name));
+                                text.push_str(&crate::export::csv_cell(&f.name));
                                 text.push_str(&format!(
                                     ",{},{},",
-                                    a.location.lon(),
-                                    a.location.lat()
+                                    f.location.lon(),
+                                    f.location.lat()
                                 ));
                                 text.push_str(&crate::export::csv_cell(school));
                                 text.push(',');

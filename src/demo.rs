@@ -3,8 +3,10 @@
 //! Sources and licences: `data/SOURCES.md`.
 
 use crate::import::run::{self, ImportSummary, Reporter};
-use crate::import::{AssetFields, ImportError, SchoolFields};
+use crate::import::{AssetProperties, ImportError, SchoolProperties};
+use crate::service::Service;
 use crate::store::Store;
+use std::sync::Arc;
 
 const ASSETS: &str = include_str!("../data/seattle/seattle_community_assets_combined.geojson");
 const SITES: &str = include_str!("../data/seattle/Sites_2020.geojson");
@@ -27,25 +29,35 @@ const YEAR: &str = "2020-2021";
 /// Loads the demo set: the 2020-21 school sites and attendance areas of Seattle
 /// Public Schools and 643 community assets, with the same field choices as the
 /// README's import commands.
-pub async fn load(store: &dyn Store, out: &mut dyn Reporter) -> Result<ImportSummary, ImportError> {
-    let school_fields = SchoolFields {
+pub async fn load(
+    store: &Arc<dyn Store>,
+    out: &mut dyn Reporter,
+) -> Result<ImportSummary, ImportError> {
+    let school_fields = SchoolProperties {
         id: "SchoolID".into(),
         name: "property_l".into(),
         level: Some("status".into()),
     };
-    let mut total = run::schools(store, SITES, &school_fields, out).await?;
+    let mut total = run::schools(store.as_ref(), SITES, &school_fields, out).await?;
     for (text, field) in AREAS {
-        let s = run::catchments(store, text, field, YEAR, out).await?;
+        let s = run::catchments(store.as_ref(), text, field, YEAR, out).await?;
         total.inserted += s.inserted;
         total.updated += s.updated;
         total.skipped += s.skipped;
     }
-    let asset_fields = AssetFields {
+    let asset_fields = AssetProperties {
         id: Some("id".into()),
         source: "seattle-demo".into(),
-        ..AssetFields::default()
+        ..AssetProperties::default()
     };
-    let s = run::assets(store, ASSETS, &asset_fields, out, false).await?;
+    let s = run::assets(
+        &Service::without_index(store.clone()),
+        ASSETS,
+        &asset_fields,
+        out,
+        false,
+    )
+    .await?;
     total.inserted += s.inserted;
     total.updated += s.updated;
     total.skipped += s.skipped;

@@ -9,7 +9,7 @@ use geo::MultiPolygon;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{Asset, Catchment, School};
+use crate::domain::{Asset, AssetFields, Catchment, School};
 
 /// One feature's GeoJSON text and where its `properties` object opens.
 #[derive(Debug, Clone)]
@@ -65,21 +65,8 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
 
 #[derive(Serialize)]
 struct AssetProperties<'a> {
-    name: &'a str,
-    category: &'a str,
-    description: &'a Option<String>,
-    address: &'a Option<String>,
-    phone: &'a Option<String>,
-    email: &'a Option<String>,
-    website: &'a Option<String>,
-    languages: &'a [String],
-    hours: &'a Option<String>,
-    accessibility: &'a Option<String>,
-    ages_served: &'a Option<String>,
-    services: &'a [String],
-    source: &'a Option<String>,
-    source_id: &'a Option<String>,
-    last_verified: Option<String>,
+    #[serde(flatten)]
+    fields: &'a AssetFields,
     status: &'static str,
     created_at: String,
     updated_at: String,
@@ -109,21 +96,7 @@ fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> Featur
 /// GIS clients see one schema; the kept extra properties follow.
 pub fn asset_feature(a: &Asset) -> FeatureBytes {
     let props = AssetProperties {
-        name: &a.name,
-        category: &a.category,
-        description: &a.description,
-        address: &a.address,
-        phone: &a.phone,
-        email: &a.email,
-        website: &a.website,
-        languages: &a.languages,
-        hours: &a.hours,
-        accessibility: &a.accessibility,
-        ages_served: &a.ages_served,
-        services: &a.services,
-        source: &a.source,
-        source_id: &a.source_id,
-        last_verified: a.last_verified.map(|d| d.to_string()),
+        fields: &a.fields,
         status: a.status.as_str(),
         created_at: a
             .created_at
@@ -131,14 +104,10 @@ pub fn asset_feature(a: &Asset) -> FeatureBytes {
         updated_at: a
             .updated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        extra: &a.extra,
+        extra: &a.fields.extra,
     };
-    point_feature(
-        &a.id.to_string(),
-        a.location.lon(),
-        a.location.lat(),
-        &props,
-    )
+    let at = a.fields.location;
+    point_feature(&a.id.to_string(), at.lon(), at.lat(), &props)
 }
 
 #[derive(Serialize)]
@@ -231,31 +200,17 @@ mod tests {
     use uuid::Uuid;
 
     fn sample() -> Asset {
-        let mut extra = Map::new();
-        extra.insert("license".into(), Value::from("CC0"));
-        Asset {
-            id: Uuid::nil(),
-            name: "Library \"A\" <b>".into(),
-            category: "library".into(),
-            description: None,
-            address: Some("1 Main St".into()),
-            phone: None,
-            email: None,
-            website: None,
-            languages: vec!["en".into(), "es".into()],
-            hours: None,
-            accessibility: None,
-            ages_served: None,
-            services: vec![],
-            source: Some("test".into()),
-            source_id: Some("7".into()),
-            last_verified: None,
-            status: Status::Approved,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            location: Location::new(-122.5, 47.25).expect("valid"),
-            extra,
-        }
+        let mut fields = AssetFields::new(
+            "Library \"A\" <b>",
+            "library",
+            Location::new(-122.5, 47.25).expect("valid"),
+        );
+        fields.extra.insert("license".into(), Value::from("CC0"));
+        fields.address = Some("1 Main St".into());
+        fields.languages = vec!["en".into(), "es".into()];
+        fields.source = Some("test".into());
+        fields.source_id = Some("7".into());
+        Asset::new(Uuid::nil(), fields, Status::Approved, Utc::now())
     }
 
     #[test]

@@ -27,5 +27,6 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod join;
+pub mod service;
 pub mod store;
 pub mod sync;

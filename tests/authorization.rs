@@ -224,7 +224,7 @@ async fn the_authorization_matrix(b: Backend) {
 async fn fifty_organizations_at_once(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.signups = std::sync::Arc::new(assetmap::http::signup::RateLimit::new(
+    state.signups = std::sync::Arc::new(assetmap::http::limit::RateLimit::new(
         1000,
         std::time::Duration::from_secs(60),
     ));
@@ -260,7 +260,7 @@ async fn fifty_organizations_at_once(b: Backend) {
             .iter()
             .find(|a| a.id.to_string() == *id)
             .expect("stored");
-        assert_eq!(asset.name, format!("Listing of organization {i}"));
+        assert_eq!(asset.fields.name, format!("Listing of organization {i}"));
         let owner = store
             .owner_of(asset.id)
             .await

@@ -18,7 +18,7 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 async fn organizations_sign_up(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.signups = std::sync::Arc::new(assetmap::http::signup::RateLimit::new(
+    state.signups = std::sync::Arc::new(assetmap::http::limit::RateLimit::new(
         4,
         std::time::Duration::from_secs(3600),
     ));
@@ -155,7 +155,7 @@ on_both_stores!(organizations_writes_are_limited_per_address);
 async fn organizations_writes_are_limited_per_address(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.submissions = std::sync::Arc::new(assetmap::http::signup::RateLimit::new(
+    state.submissions = std::sync::Arc::new(assetmap::http::limit::RateLimit::new(
         2,
         std::time::Duration::from_secs(3600),
     ));

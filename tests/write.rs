@@ -76,7 +76,7 @@ async fn editors_create_replace_patch_and_delete(b: Backend) {
         .asset(uuid::Uuid::parse_str(&id).expect("uuid"))
         .await
         .expect("committed");
-    assert_eq!(stored.name, "Ballard Youth Counseling");
+    assert_eq!(stored.fields.name, "Ballard Youth Counseling");
 
     // Replace the whole Feature.
     let mut whole = feature("Ballard Youth Counseling Center");

@@ -72,10 +72,17 @@ impl Status {
     }
 }
 
-/// A community asset: a place that offers something to a school's families.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Asset {
-    pub id: Uuid,
+/// What an asset says about itself: every field that a client, an importer or
+/// a directory (HSDS) sets. The one place the asset's fields are spelled out:
+/// [`Asset`] embeds it, validation and every importer produce it, the encoder
+/// and both stores read it. A new field goes here, in one migration per store
+/// (with its column in each store's row mapping), and in the encoder.
+///
+/// `Serialize` writes the model's properties of a Feature, in the order the API
+/// shows them; the location (the geometry) and the extra properties (which follow
+/// the server's own) are written by the encoder.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetFields {
     pub name: String,
     /// A taxonomy id (see [`crate::domain::taxonomy`]).
     pub category: String,
@@ -96,12 +103,60 @@ pub struct Asset {
     /// Provenance: the asset's id in that data set; re-imports are keyed on (source, source_id).
     pub source_id: Option<String>,
     pub last_verified: Option<NaiveDate>,
+    #[serde(skip)]
+    pub location: Location,
+    /// Properties a source brought that the model does not name; kept and given back.
+    #[serde(skip)]
+    pub extra: Map<String, Value>,
+}
+
+impl AssetFields {
+    /// Fields with a name, a category and a place, and nothing else.
+    pub fn new(name: impl Into<String>, category: impl Into<String>, location: Location) -> Self {
+        AssetFields {
+            name: name.into(),
+            category: category.into(),
+            description: None,
+            address: None,
+            phone: None,
+            email: None,
+            website: None,
+            languages: Vec::new(),
+            hours: None,
+            accessibility: None,
+            ages_served: None,
+            services: Vec::new(),
+            source: None,
+            source_id: None,
+            last_verified: None,
+            location,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// A community asset: a place that offers something to a school's families.
+/// Its identity and review state, around the fields it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asset {
+    pub id: Uuid,
     pub status: Status,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub location: Location,
-    /// Properties a source brought that the model does not name; kept and given back.
-    pub extra: Map<String, Value>,
+    pub fields: AssetFields,
+}
+
+impl Asset {
+    /// A version of an asset made now (`updated_at` is the current time).
+    pub fn new(id: Uuid, fields: AssetFields, status: Status, created_at: DateTime<Utc>) -> Self {
+        Asset {
+            id,
+            status,
+            created_at,
+            updated_at: Utc::now(),
+            fields,
+        }
+    }
 }
 
 /// The property names the model owns in a Feature's `properties`. An incoming

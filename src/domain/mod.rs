@@ -9,7 +9,7 @@ pub mod taxonomy;
 pub mod user;
 pub mod validate;
 
-pub use asset::{Asset, Location, LocationError, Status};
+pub use asset::{Asset, AssetFields, Location, LocationError, Status};
 pub use bbox::{Bbox, BboxError};
 pub use school::{Catchment, School, SchoolRef, SchoolYear};
 pub use user::{Role, User};

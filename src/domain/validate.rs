@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::asset::{Location, MAX_NAME_CHARS, MODEL_PROPERTIES};
+use super::asset::{AssetFields, Location, MAX_NAME_CHARS, MODEL_PROPERTIES};
 use super::taxonomy;
 
 /// One problem with one field of a Feature (`properties.phone`, `geometry`, ...).
@@ -19,28 +19,6 @@ fn v(field: &str, detail: impl Into<String>) -> Violation {
         field: field.to_owned(),
         detail: detail.into(),
     }
-}
-
-/// The fields of an asset a client sets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Draft {
-    pub name: String,
-    pub category: &'static str,
-    pub description: Option<String>,
-    pub address: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub website: Option<String>,
-    pub languages: Vec<String>,
-    pub hours: Option<String>,
-    pub accessibility: Option<String>,
-    pub ages_served: Option<String>,
-    pub services: Vec<String>,
-    pub source: Option<String>,
-    pub source_id: Option<String>,
-    pub last_verified: Option<NaiveDate>,
-    pub location: Location,
-    pub extra: Map<String, Value>,
 }
 
 /// Properties the server sets; a client may send them back (the shape the API
@@ -191,7 +169,7 @@ fn location(feature: &Map<String, Value>, errors: &mut Vec<Violation>) -> Option
 }
 
 /// Checks a Feature and returns the asset's fields, or every problem found.
-pub fn feature(body: &Value) -> Result<Draft, Vec<Violation>> {
+pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
     let mut errors = Vec::new();
     let Some(feature) = body.as_object() else {
         return Err(vec![v("body", "must be a GeoJSON Feature object")]);
@@ -302,9 +280,9 @@ pub fn feature(body: &Value) -> Result<Draft, Vec<Violation>> {
         errors.push(v("properties", "at most 100 extra properties"));
     }
     match (errors.is_empty(), location) {
-        (true, Some(location)) => Ok(Draft {
+        (true, Some(location)) => Ok(AssetFields {
             name,
-            category,
+            category: category.to_owned(),
             description,
             address,
             phone,

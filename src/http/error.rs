@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::index::IndexError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// Where a bad value was found.
@@ -114,6 +115,18 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Unavailable(_) => ApiError::Unavailable(e),
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(violations) => violations.into(),
+            ServiceError::Forbidden(why) => ApiError::Forbidden(why.into()),
+            ServiceError::Conflict(why) => ApiError::Conflict(why.into()),
+            ServiceError::Store(e) => e.into(),
+            other @ ServiceError::NoRandomness(_) => ApiError::Internal(other.into()),
         }
     }
 }
@@ -261,10 +274,7 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "/problems/too-large",
                 "Body too large",
-                format!(
-                    "the body may be at most {} bytes",
-                    crate::http::write::MAX_BODY
-                ),
+                format!("the body may be at most {} bytes", super::body::MAX_BODY),
                 &[FieldError {
                     name: "body".into(),
                     location: Location::Body,

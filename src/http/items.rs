@@ -7,13 +7,14 @@ use std::io::Write;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use uuid::Uuid;
 
 use super::AppState;
 use super::error::ApiError;
+use super::geojson::{GEOJSON, geojson};
 use super::params::Params;
 use crate::domain::SchoolRef;
 use crate::index::PageCounts;
@@ -31,17 +32,6 @@ pub const ASSET_PARAMS: &[&str] = &[
 pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs"];
 pub const CATCHMENT_PARAMS: &[&str] =
     &["f", "limit", "offset", "bbox", "bbox-crs", "school", "year"];
-
-pub const GEOJSON: &str = "application/geo+json";
-
-/// A GeoJSON response from finished bytes.
-pub fn geojson(bytes: Vec<u8>) -> Response {
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
-        bytes,
-    )
-        .into_response()
-}
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);

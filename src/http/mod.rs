@@ -14,13 +14,17 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::index::Index;
+use crate::service::Service;
 use crate::store::Store;
 
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod export;
+pub mod geojson;
 pub mod health;
 pub mod items;
+pub mod limit;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
@@ -56,12 +60,17 @@ pub struct AppState {
     /// Base for absolute links; `None` derives it from the request's Host.
     pub public_url: Option<Arc<str>>,
     /// Sign-ups allowed per client address.
-    pub signups: Arc<signup::RateLimit>,
+    pub signups: Arc<limit::RateLimit>,
     /// Organizations' writes allowed per client address.
-    pub submissions: Arc<signup::RateLimit>,
+    pub submissions: Arc<limit::RateLimit>,
 }
 
 impl AppState {
+    /// The write side: every change goes through it.
+    pub fn service(&self) -> Service {
+        Service::new(self.store.clone(), self.index.clone())
+    }
+
     /// The base URL for links in a response.
     pub fn base_url(&self, headers: &HeaderMap) -> String {
         if let Some(u) = &self.public_url {

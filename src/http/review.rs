@@ -9,17 +9,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, FieldError, Location};
-use super::write::{asset_from, diff, feature_value, parse_id};
-use crate::domain::validate;
-use crate::domain::{Asset, Status};
+use super::write::parse_id;
+use crate::domain::Status;
 use crate::index::AssetQuery;
+use crate::service::{diff, feature_value};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -84,8 +83,8 @@ async fn duplicates(
     Ok(near
         .iter()
         .filter_map(|(id, d)| found.iter().find(|a| a.id == *id).map(|a| (a, d)))
-        .filter(|(a, _)| similar(&a.name, name))
-        .map(|(a, d)| json!({"id": a.id, "name": a.name, "distance_m": d.map(|d| (d * 10.0).round() / 10.0)}))
+        .filter(|(a, _)| similar(&a.fields.name, name))
+        .map(|(a, d)| json!({"id": a.id, "name": a.fields.name, "distance_m": d.map(|d| (d * 10.0).round() / 10.0)}))
         .collect())
 }
 
@@ -131,49 +130,8 @@ async fn approve(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    reviewer(&caller)?;
     let id = parse_id(&id)?;
-    let existing = state.store.asset(id).await?;
-    let old = feature_value(&existing);
-    let revision = state
-        .store
-        .revisions()
-        .await?
-        .into_iter()
-        .find(|r| r.asset == id);
-    let mut approved: Asset = match revision {
-        Some(r) => {
-            let draft = validate::feature(&r.feature).map_err(|_| {
-                ApiError::Conflict("the proposed version is no longer valid".into())
-            })?;
-            asset_from(draft, id, existing.created_at, Status::Approved)
-        }
-        None if existing.status != Status::Approved => {
-            let mut a = existing.clone();
-            a.status = Status::Approved;
-            a
-        }
-        None => {
-            return Err(ApiError::Conflict(
-                "nothing of this listing awaits review".into(),
-            ));
-        }
-    };
-    // Approval is a verification.
-    approved.last_verified = Some(Utc::now().date_naive());
-    approved.updated_at = Utc::now();
-    state.store.replace_asset(&approved).await?;
-    state.store.delete_revision(id).await?;
-    state
-        .store
-        .record(
-            id,
-            Some(caller.0.id),
-            "approved",
-            &diff(Some(&old), &feature_value(&approved)),
-        )
-        .await?;
-    state.index.upsert_asset(&approved);
+    let approved = state.service().approve(&caller.0, id).await?;
     Ok((StatusCode::OK, Json(feature_value(&approved))).into_response())
 }
 
@@ -196,28 +154,7 @@ async fn reject(
                 detail: "a reason of 1 to 2000 characters is required".into(),
             }])
         })?;
-    let existing = state.store.asset(id).await?;
-    if state.store.delete_revision(id).await? {
-        // The published version stays as it was.
-    } else if existing.status == Status::Pending {
-        let mut rejected = existing.clone();
-        rejected.status = Status::Rejected;
-        rejected.updated_at = Utc::now();
-        state.store.replace_asset(&rejected).await?;
-    } else {
-        return Err(ApiError::Conflict(
-            "nothing of this listing awaits review".into(),
-        ));
-    }
-    state
-        .store
-        .record(
-            id,
-            Some(caller.0.id),
-            "rejected",
-            &json!({"reason": reason}),
-        )
-        .await?;
+    state.service().reject(&caller.0, id, &reason).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

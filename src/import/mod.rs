@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::domain::asset::{MAX_NAME_CHARS, MODEL_PROPERTIES};
 use crate::domain::school::catchment_id;
 use crate::domain::taxonomy;
-use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status};
+use crate::domain::{Asset, AssetFields, Catchment, Location, School, SchoolYear, Status};
 
 pub mod run;
 
@@ -61,7 +61,7 @@ impl<T> Default for Parsed<T> {
 
 /// How to read an assets file.
 #[derive(Debug, Clone)]
-pub struct AssetFields {
+pub struct AssetProperties {
     pub name: String,
     pub category: String,
     /// Property holding the source's id; `None` uses the Feature's `id`.
@@ -70,7 +70,7 @@ pub struct AssetFields {
     pub source: String,
 }
 
-impl Default for AssetFields {
+impl Default for AssetProperties {
     fn default() -> Self {
         Self {
             name: "name".into(),
@@ -83,7 +83,7 @@ impl Default for AssetFields {
 
 /// How to read a schools file.
 #[derive(Debug, Clone)]
-pub struct SchoolFields {
+pub struct SchoolProperties {
     pub id: String,
     pub name: String,
     pub level: Option<String>,
@@ -238,7 +238,7 @@ fn keep_extra(extra: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 /// Reads assets from a GeoJSON FeatureCollection.
-pub fn parse_assets(text_in: &str, fields: &AssetFields) -> Result<Parsed<Asset>, ImportError> {
+pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<Asset>, ImportError> {
     let mut out = Parsed::default();
     let now = Utc::now();
     for (n, f) in numbered(text_in)? {
@@ -355,33 +355,38 @@ pub fn parse_assets(text_in: &str, fields: &AssetFields) -> Result<Parsed<Asset>
         }
         out.items.push(Asset {
             id: Uuid::new_v4(),
-            name,
-            category: category.to_owned(),
-            description,
-            address,
-            phone,
-            email,
-            website,
-            languages,
-            hours,
-            accessibility,
-            ages_served,
-            services,
-            source: Some(source),
-            source_id,
-            last_verified,
             status,
             created_at,
             updated_at,
-            location,
-            extra,
+            fields: AssetFields {
+                name,
+                category: category.to_owned(),
+                description,
+                address,
+                phone,
+                email,
+                website,
+                languages,
+                hours,
+                accessibility,
+                ages_served,
+                services,
+                source: Some(source),
+                source_id,
+                last_verified,
+                location,
+                extra,
+            },
         });
     }
     Ok(out)
 }
 
 /// Reads school sites from a GeoJSON FeatureCollection.
-pub fn parse_schools(text_in: &str, fields: &SchoolFields) -> Result<Parsed<School>, ImportError> {
+pub fn parse_schools(
+    text_in: &str,
+    fields: &SchoolProperties,
+) -> Result<Parsed<School>, ImportError> {
     let mut out = Parsed::default();
     let mut seen = HashMap::new();
     for (n, f) in numbered(text_in)? {
@@ -528,7 +533,7 @@ mod tests {
           {"type":"Feature","geometry":{"type":"Point","coordinates":[1,1]},"properties":{"id":"x:5"}},
           {"type":"Feature","geometry":{"type":"LineString","coordinates":[[1,1],[2,2]]},"properties":{"id":"x:6","name":"A line"}}
         ]}"#;
-        let fields = AssetFields {
+        let fields = AssetProperties {
             id: Some("id".into()),
             ..Default::default()
         };
@@ -539,17 +544,17 @@ mod tests {
             vec![2, 3, 5, 6]
         );
         let a = &p.items[0];
-        assert_eq!(a.category, "parks_recreation");
-        assert_eq!(a.source_id.as_deref(), Some("x:1"));
-        assert_eq!(a.source.as_deref(), Some("osm"));
-        assert_eq!(a.extra["license"], "ODbL");
-        assert_eq!(a.extra["file_source_id"], 77);
-        assert_eq!(a.extra["file_status"], "open");
+        assert_eq!(a.fields.category, "parks_recreation");
+        assert_eq!(a.fields.source_id.as_deref(), Some("x:1"));
+        assert_eq!(a.fields.source.as_deref(), Some("osm"));
+        assert_eq!(a.fields.extra["license"], "ODbL");
+        assert_eq!(a.fields.extra["file_source_id"], 77);
+        assert_eq!(a.fields.extra["file_status"], "open");
         assert_eq!(a.status, Status::Approved);
-        assert_eq!(a.extra["source_category"], "park");
+        assert_eq!(a.fields.extra["source_category"], "park");
         let b = &p.items[1];
-        assert_eq!(b.category, "other");
-        assert_eq!(b.extra["source_category"], "spaceport");
+        assert_eq!(b.fields.category, "other");
+        assert_eq!(b.fields.extra["source_category"], "spaceport");
         assert!(p.warnings.iter().any(|w| w.contains("spaceport")));
     }
 

@@ -6,9 +6,11 @@ use std::io::Write;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{
-    AssetFields, ImportError, Parsed, SchoolFields, parse_assets, parse_catchments, parse_schools,
+    AssetProperties, ImportError, Parsed, SchoolProperties, parse_assets, parse_catchments,
+    parse_schools,
 };
 use crate::domain::SchoolYear;
+use crate::service::Service;
 use crate::store::{Store, UpsertReport};
 
 /// Rows written per transaction.
@@ -80,9 +82,9 @@ pub fn read(path: &std::path::Path) -> Result<String, ImportError> {
 
 /// Imports assets from GeoJSON text.
 pub async fn assets(
-    store: &dyn Store,
+    service: &Service,
     text: &str,
-    fields: &AssetFields,
+    fields: &AssetProperties,
     out: &mut dyn Reporter,
     show_progress: bool,
 ) -> Result<ImportSummary, ImportError> {
@@ -91,7 +93,7 @@ pub async fn assets(
     (total.skipped, total.warnings) = report(&parsed, out);
     let bar = progress(parsed.items.len(), show_progress);
     for chunk in parsed.items.chunks(BATCH) {
-        let (_, r) = store.upsert_assets(chunk).await?;
+        let (_, r) = service.import_assets(chunk).await?;
         add(&mut total, r);
         bar.inc(chunk.len() as u64);
     }
@@ -103,7 +105,7 @@ pub async fn assets(
 pub async fn schools(
     store: &dyn Store,
     text: &str,
-    fields: &SchoolFields,
+    fields: &SchoolProperties,
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
     let parsed = parse_schools(text, fields)?;

@@ -40,17 +40,18 @@ pub(super) struct Slot {
 
 impl Slot {
     pub(super) fn from_asset(a: &Asset) -> Self {
-        let (lon, lat) = (a.location.lon(), a.location.lat());
+        let f = &a.fields;
+        let (lon, lat) = (f.location.lon(), f.location.lat());
         Slot {
             id: a.id,
             lon,
             lat,
             unit: unit_vector(lon, lat),
-            category: taxonomy::code(&a.category).unwrap_or_else(taxonomy::other_code),
-            name_folded: a.name.to_lowercase().into_boxed_str(),
-            name: a.name.clone().into_boxed_str(),
+            category: taxonomy::code(&f.category).unwrap_or_else(taxonomy::other_code),
+            name_folded: f.name.to_lowercase().into_boxed_str(),
+            name: f.name.clone().into_boxed_str(),
             feature: encode::asset_feature(a),
-            extra_keys: a.extra.keys().map(|k| k.as_str().into()).collect(),
+            extra_keys: f.extra.keys().map(|k| k.as_str().into()).collect(),
         }
     }
 }

@@ -9,34 +9,19 @@ use uuid::Uuid;
 
 use super::entries::bulk_load;
 use super::*;
-use crate::domain::{Location, SchoolRef, taxonomy};
+use crate::domain::{AssetFields, Location, SchoolRef, taxonomy};
 
 pub(crate) fn asset(id: u128, lon: f64, lat: f64, category: &str, name: &str) -> Asset {
-    Asset {
-        id: Uuid::from_u128(id),
-        name: name.into(),
-        category: taxonomy::resolve(category)
-            .unwrap_or(taxonomy::OTHER)
-            .into(),
-        description: None,
-        address: None,
-        phone: None,
-        email: None,
-        website: None,
-        languages: vec![],
-        hours: None,
-        accessibility: None,
-        ages_served: None,
-        services: vec![],
-        source: None,
-        source_id: None,
-        last_verified: None,
-        status: Status::Approved,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-        location: Location::new(lon, lat).expect("valid"),
-        extra: Map::new(),
-    }
+    Asset::new(
+        Uuid::from_u128(id),
+        AssetFields::new(
+            name,
+            taxonomy::resolve(category).unwrap_or(taxonomy::OTHER),
+            Location::new(lon, lat).expect("valid location"),
+        ),
+        Status::Approved,
+        Utc::now(),
+    )
 }
 
 fn school(id: u128, ext: &str, lon: f64, lat: f64) -> School {

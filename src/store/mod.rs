@@ -1,8 +1,14 @@
 //! The system of record: one storage trait, chosen at run time by URL scheme.
 //!
-//! `sqlite://…` (the embedded default) and, in a later step, `postgres://…`
-//! implement [`Store`]. Every value is bound, never formatted into SQL. The HTTP
-//! and index layers see only this trait and [`StoreError`].
+//! `sqlite://…` (the embedded default) and `postgres://…` (PostGIS, shared by
+//! many servers) implement [`Store`], each in its own folder with its row
+//! mapping and one asset column list (`rows.rs`) and its own migrations. Every
+//! value is bound, never formatted into SQL. The layers above see only this
+//! trait, [`StoreError`] and the types here.
+//!
+//! A change to an asset is one [`Change`], committed by [`Store::commit`] in one
+//! transaction: the row, its owner, its proposal awaiting review and its history
+//! entry together, or none of them.
 
 use std::sync::Arc;
 
@@ -10,47 +16,74 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::organization::SignUp;
-use crate::domain::{Asset, Catchment, Role, School, Status, User};
+use crate::domain::{Asset, Catchment, School, Status, User};
 
+mod decode;
+mod error;
 pub mod postgres;
 pub mod sqlite;
 
-/// What can go wrong in a store, as the layers above need to tell it apart.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// The database cannot be reached or is not answering; worth retrying.
-    #[error("database unavailable")]
-    Unavailable(#[source] sqlx::Error),
-    /// A stored row does not make a valid domain value.
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
-    UnsupportedUrl(String),
-    #[error("migration failed")]
-    Migrate(#[source] sqlx::migrate::MigrateError),
-    #[error("database error")]
-    Database(#[source] sqlx::Error),
+pub use error::StoreError;
+
+/// One change to one asset, committed whole or not at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The asset changed.
+    pub asset: Uuid,
+    /// What happens to its row.
+    pub row: RowChange,
+    /// Who owns it from now on (an organization's new listing), if that changes.
+    pub owner: Option<Uuid>,
+    /// What happens to the proposal awaiting review.
+    pub revision: RevisionChange,
+    /// The entry of the asset's history that records the change.
+    pub history: HistoryRecord,
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
-                StoreError::Conflict(db.message().to_owned())
-            }
-            other => StoreError::Database(other),
+/// What a [`Change`] does to the asset's row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowChange {
+    /// Left as it is (a proposal, a rejection of one).
+    Keep,
+    /// A new row; a clash of id or provenance is a `Conflict`.
+    Insert(Asset),
+    /// Replaces the row with the same id; `NotFound` when there is none.
+    Replace(Asset),
+    /// Deletes the row (and with it its owner and proposal); `NotFound` when
+    /// there is none.
+    Delete,
+}
+
+impl RowChange {
+    /// The asset's new version, when the row gets one.
+    pub fn asset(&self) -> Option<&Asset> {
+        match self {
+            RowChange::Insert(a) | RowChange::Replace(a) => Some(a),
+            RowChange::Keep | RowChange::Delete => None,
         }
     }
+}
+
+/// What a [`Change`] does to the proposal awaiting review.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RevisionChange {
+    Keep,
+    /// Stores a proposed version (replacing an earlier proposal).
+    Put {
+        by: Uuid,
+        feature: serde_json::Value,
+    },
+    /// Drops the proposal.
+    Drop,
+}
+
+/// An entry to append to an asset's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRecord {
+    pub user: Option<Uuid>,
+    pub action: &'static str,
+    /// Field-by-field differences, or what else the action needs to say.
+    pub changes: serde_json::Value,
 }
 
 /// How many rows of each kind a store holds.
@@ -103,6 +136,9 @@ pub trait Store: Send + Sync + 'static {
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError>;
     /// One asset by id.
     async fn asset(&self, id: Uuid) -> Result<Asset, StoreError>;
+    /// Commits one change to an asset (row, owner, proposal and history entry)
+    /// in one transaction.
+    async fn commit(&self, change: &Change) -> Result<(), StoreError>;
     /// Inserts or updates assets in one transaction. An asset whose
     /// (source, source_id) is already stored updates that row and keeps its id and
     /// creation time; otherwise it is matched by id. Returns the stored values.
@@ -110,12 +146,6 @@ pub trait Store: Send + Sync + 'static {
         &self,
         assets: &[Asset],
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError>;
-    /// Inserts a new asset; a clash of id or provenance is a `Conflict`.
-    async fn insert_asset(&self, asset: &Asset) -> Result<(), StoreError>;
-    /// Replaces the stored asset with the same id; `NotFound` if there is none.
-    async fn replace_asset(&self, asset: &Asset) -> Result<(), StoreError>;
-    /// Deletes an asset.
-    async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError>;
     /// Every school.
     async fn schools(&self) -> Result<Vec<School>, StoreError>;
     /// Inserts or updates schools keyed by external id, in one transaction.
@@ -139,29 +169,12 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         details: &SignUp,
     ) -> Result<(), StoreError>;
-    /// Records who owns a listing.
-    async fn set_owner(&self, asset: Uuid, owner: Uuid) -> Result<(), StoreError>;
     /// Who owns a listing, if anyone.
     async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError>;
-    /// Stores a proposed new version of an asset (replacing an earlier proposal).
-    async fn put_revision(
-        &self,
-        asset: Uuid,
-        by: Uuid,
-        feature: &serde_json::Value,
-    ) -> Result<(), StoreError>;
     /// Every proposed version awaiting review.
     async fn revisions(&self) -> Result<Vec<Revision>, StoreError>;
-    /// Drops the proposal for an asset; false when there was none.
-    async fn delete_revision(&self, asset: Uuid) -> Result<bool, StoreError>;
-    /// Appends to an asset's history.
-    async fn record(
-        &self,
-        asset: Uuid,
-        user: Option<Uuid>,
-        action: &str,
-        changes: &serde_json::Value,
-    ) -> Result<(), StoreError>;
+    /// The proposed version of one asset awaiting review, if any.
+    async fn revision(&self, asset: Uuid) -> Result<Option<Revision>, StoreError>;
     /// An asset's history, oldest first.
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
     /// The user whose token has this hash.
@@ -198,45 +211,4 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url).await?),
         Backend::Postgres => Arc::new(postgres::PostgresStore::connect(url).await?),
     })
-}
-
-/// Reads a MultiPolygon from GeoJSON text (as both stores hand it back).
-pub(crate) fn multipolygon_from_geojson(raw: &str) -> Result<geo::MultiPolygon<f64>, StoreError> {
-    let g: geojson::Geometry = raw
-        .parse()
-        .map_err(|e| StoreError::Corrupt(format!("geometry: {e}")))?;
-    match &g.value {
-        geojson::GeometryValue::Polygon { .. } => geo::Polygon::<f64>::try_from(&g.value)
-            .map(|p| geo::MultiPolygon(vec![p]))
-            .map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
-        _ => geo::MultiPolygon::<f64>::try_from(&g.value)
-            .map_err(|e| StoreError::Corrupt(format!("geometry: {e}"))),
-    }
-}
-
-/// A user from stored columns.
-pub(crate) fn user(
-    id: Uuid,
-    name: String,
-    role: &str,
-    created_at: chrono::DateTime<chrono::Utc>,
-) -> Result<User, StoreError> {
-    Ok(User {
-        id,
-        name,
-        role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-        created_at,
-    })
-}
-
-/// Parses a JSON array of strings stored as text.
-pub(crate) fn string_list(raw: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("string list: {e}")))
-}
-
-/// Parses a JSON object stored as text.
-pub(crate) fn json_object(
-    raw: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
-    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("extra properties: {e}")))
 }

@@ -4,12 +4,11 @@
 use std::sync::Arc;
 
 use assetmap::domain::taxonomy;
-use assetmap::domain::{Asset, Location, Status};
+use assetmap::domain::{Asset, AssetFields, Location, Status};
 use assetmap::http::{AppState, WebConfig};
 use assetmap::index::Index;
 use assetmap::store::Store;
 use chrono::Utc;
-use serde_json::Map;
 use uuid::Uuid;
 
 /// A file of the Seattle demo set in `data/seattle/`.
@@ -73,31 +72,16 @@ pub async fn get_json(
 
 /// A minimal approved asset.
 pub fn asset(id: Uuid, lon: f64, lat: f64, category: &str, name: &str) -> Asset {
-    Asset {
+    Asset::new(
         id,
-        name: name.into(),
-        category: taxonomy::resolve(category)
-            .unwrap_or(taxonomy::OTHER)
-            .into(),
-        description: None,
-        address: None,
-        phone: None,
-        email: None,
-        website: None,
-        languages: vec![],
-        hours: None,
-        accessibility: None,
-        ages_served: None,
-        services: vec![],
-        source: None,
-        source_id: None,
-        last_verified: None,
-        status: Status::Approved,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-        location: Location::new(lon, lat).expect("valid location"),
-        extra: Map::new(),
-    }
+        AssetFields::new(
+            name,
+            taxonomy::resolve(category).unwrap_or(taxonomy::OTHER),
+            Location::new(lon, lat).expect("valid location"),
+        ),
+        Status::Approved,
+        Utc::now(),
+    )
 }
 
 /// Which store a test runs on. Every API and import test runs on both.
@@ -224,8 +208,8 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
         index: index.clone(),
         web: Arc::new(WebConfig::default()),
         public_url: None,
-        signups: Arc::new(assetmap::http::signup::RateLimit::default()),
-        submissions: Arc::new(assetmap::http::signup::RateLimit::new(
+        signups: Arc::new(assetmap::http::limit::RateLimit::default()),
+        submissions: Arc::new(assetmap::http::limit::RateLimit::new(
             120,
             std::time::Duration::from_secs(3600),
         )),

@@ -5,18 +5,48 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
+use super::decode::user;
 use super::{
-    Counts, HistoryEntry, Revision, Store, StoreError, UpsertReport, json_object, string_list,
+    Change, Counts, HistoryEntry, Revision, RevisionChange, RowChange, Store, StoreError,
+    UpsertReport,
 };
 use crate::domain::organization::SignUp;
-use crate::domain::{Asset, Catchment, Location, School, SchoolYear, Status, User};
+use crate::domain::{Asset, Catchment, School, Status, User};
+
+mod rows;
+
+use rows::{
+    AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSETS, SELECT_ASSETS_BY_IDS,
+    SELECT_ASSETS_BY_STATUS, SchoolRow, UPDATE_ASSET, bind_asset, json_text, rfc3339, time, uuid,
+};
+
+async fn write_asset(
+    tx: &mut Transaction<'_, Sqlite>,
+    a: &Asset,
+    insert: bool,
+) -> Result<u64, StoreError> {
+    let sql = if insert { INSERT_ASSET } else { UPDATE_ASSET };
+    let done = bind_asset(sqlx::query(sql), a).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
+}
+
+fn revision(
+    (asset, by, feature, at): (String, String, String, String),
+) -> Result<Revision, StoreError> {
+    Ok(Revision {
+        asset: uuid(&asset)?,
+        by: uuid(&by)?,
+        feature: serde_json::from_str(&feature).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        at: time(&at)?,
+    })
+}
 
 /// A SQLite database file (or an in-memory database for tests).
 #[derive(Clone)]
@@ -43,171 +73,6 @@ impl SqliteStore {
             .await?;
         Ok(Self { pool })
     }
-}
-
-#[derive(FromRow)]
-struct AssetRow {
-    id: String,
-    name: String,
-    category: String,
-    description: Option<String>,
-    address: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    website: Option<String>,
-    languages: String,
-    hours: Option<String>,
-    accessibility: Option<String>,
-    ages_served: Option<String>,
-    services: String,
-    source: Option<String>,
-    source_id: Option<String>,
-    last_verified: Option<String>,
-    status: String,
-    created_at: String,
-    updated_at: String,
-    lon: f64,
-    lat: f64,
-    extra: String,
-}
-
-fn uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("id {s:?}: {e}")))
-}
-
-fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
-}
-
-fn location(lon: f64, lat: f64) -> Result<Location, StoreError> {
-    Location::new(lon, lat).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-impl TryFrom<AssetRow> for Asset {
-    type Error = StoreError;
-    fn try_from(r: AssetRow) -> Result<Self, StoreError> {
-        Ok(Asset {
-            id: uuid(&r.id)?,
-            name: r.name,
-            category: r.category,
-            description: r.description,
-            address: r.address,
-            phone: r.phone,
-            email: r.email,
-            website: r.website,
-            languages: string_list(&r.languages)?,
-            hours: r.hours,
-            accessibility: r.accessibility,
-            ages_served: r.ages_served,
-            services: string_list(&r.services)?,
-            source: r.source,
-            source_id: r.source_id,
-            last_verified: r
-                .last_verified
-                .map(|d| {
-                    NaiveDate::from_str(&d)
-                        .map_err(|e| StoreError::Corrupt(format!("date {d:?}: {e}")))
-                })
-                .transpose()?,
-            status: Status::parse(&r.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
-            created_at: time(&r.created_at)?,
-            updated_at: time(&r.updated_at)?,
-            location: location(r.lon, r.lat)?,
-            extra: json_object(&r.extra)?,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct SchoolRow {
-    id: String,
-    external_id: String,
-    name: String,
-    level: Option<String>,
-    lon: f64,
-    lat: f64,
-    extra: String,
-}
-
-impl TryFrom<SchoolRow> for School {
-    type Error = StoreError;
-    fn try_from(r: SchoolRow) -> Result<Self, StoreError> {
-        Ok(School {
-            id: uuid(&r.id)?,
-            external_id: r.external_id,
-            name: r.name,
-            level: r.level,
-            location: location(r.lon, r.lat)?,
-            extra: json_object(&r.extra)?,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct CatchmentRow {
-    id: String,
-    school_id: String,
-    year: String,
-    geometry: String,
-}
-
-impl TryFrom<CatchmentRow> for Catchment {
-    type Error = StoreError;
-    fn try_from(r: CatchmentRow) -> Result<Self, StoreError> {
-        Ok(Catchment {
-            id: uuid(&r.id)?,
-            school_id: uuid(&r.school_id)?,
-            year: SchoolYear::parse(&r.year)
-                .ok_or_else(|| StoreError::Corrupt(format!("year {:?}", r.year)))?,
-            geometry: super::multipolygon_from_geojson(&r.geometry)?,
-        })
-    }
-}
-
-fn json_text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-async fn write_asset(
-    tx: &mut Transaction<'_, Sqlite>,
-    a: &Asset,
-    insert: bool,
-) -> Result<(), StoreError> {
-    const INSERT: &str = "INSERT INTO assets (id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
-    const UPDATE: &str = "UPDATE assets SET name = ?2, category = ?3, description = ?4, address = ?5, phone = ?6, email = ?7, website = ?8, languages = ?9, hours = ?10, accessibility = ?11, ages_served = ?12, services = ?13, source = ?14, source_id = ?15, last_verified = ?16, status = ?17, created_at = ?18, updated_at = ?19, lon = ?20, lat = ?21, extra = ?22 WHERE id = ?1";
-    sqlx::query(if insert { INSERT } else { UPDATE })
-        .bind(a.id.to_string())
-        .bind(&a.name)
-        .bind(&a.category)
-        .bind(&a.description)
-        .bind(&a.address)
-        .bind(&a.phone)
-        .bind(&a.email)
-        .bind(&a.website)
-        .bind(json_text(&a.languages))
-        .bind(&a.hours)
-        .bind(&a.accessibility)
-        .bind(&a.ages_served)
-        .bind(json_text(&a.services))
-        .bind(&a.source)
-        .bind(&a.source_id)
-        .bind(a.last_verified.map(|d| d.to_string()))
-        .bind(a.status.as_str())
-        .bind(rfc3339(&a.created_at))
-        .bind(rfc3339(&a.updated_at))
-        .bind(a.location.lon())
-        .bind(a.location.lat())
-        .bind(json_text(&a.extra))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 #[async_trait]
@@ -239,14 +104,12 @@ impl Store for SqliteStore {
     }
 
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
-        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets";
-        let rows: Vec<AssetRow> = sqlx::query_as(Q).fetch_all(&self.pool).await?;
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS).fetch_all(&self.pool).await?;
         rows.into_iter().map(Asset::try_from).collect()
     }
 
     async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError> {
-        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE status = ?1";
-        let rows: Vec<AssetRow> = sqlx::query_as(Q)
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_BY_STATUS)
             .bind(status.as_str())
             .fetch_all(&self.pool)
             .await?;
@@ -254,9 +117,8 @@ impl Store for SqliteStore {
     }
 
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
-        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE id IN (SELECT value FROM json_each(?1))";
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
-        let rows: Vec<AssetRow> = sqlx::query_as(Q)
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_BY_IDS)
             .bind(json_text(&ids))
             .fetch_all(&self.pool)
             .await?;
@@ -264,8 +126,7 @@ impl Store for SqliteStore {
     }
 
     async fn asset(&self, id: Uuid) -> Result<Asset, StoreError> {
-        const Q: &str = "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra FROM assets WHERE id = ?1";
-        let row: AssetRow = sqlx::query_as(Q)
+        let row: AssetRow = sqlx::query_as(SELECT_ASSET)
             .bind(id.to_string())
             .fetch_one(&self.pool)
             .await?;
@@ -280,12 +141,12 @@ impl Store for SqliteStore {
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
         for a in assets {
-            let existing: Option<(String, String)> = match &a.source_id {
+            let existing: Option<(String, String)> = match &a.fields.source_id {
                 Some(sid) => {
                     sqlx::query_as(
                         "SELECT id, created_at FROM assets WHERE coalesce(source, '') = coalesce(?1, '') AND source_id = ?2",
                     )
-                    .bind(&a.source)
+                    .bind(&a.fields.source)
                     .bind(sid)
                     .fetch_optional(&mut *tx)
                     .await?
@@ -318,38 +179,6 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok((out, report))
-    }
-
-    async fn insert_asset(&self, asset: &Asset) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        write_asset(&mut tx, asset, true).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn replace_asset(&self, asset: &Asset) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM assets WHERE id = ?1")
-            .bind(asset.id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
-        write_asset(&mut tx, asset, false).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn delete_asset(&self, id: Uuid) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM assets WHERE id = ?1")
-            .bind(id.to_string())
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn schools(&self) -> Result<Vec<School>, StoreError> {
@@ -450,15 +279,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn set_owner(&self, asset: Uuid, owner: Uuid) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES (?1, ?2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = excluded.owner_id")
-            .bind(asset.to_string())
-            .bind(owner.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT owner_id FROM asset_owners WHERE asset_id = ?1")
@@ -468,63 +288,76 @@ impl Store for SqliteStore {
         row.map(|(o,)| uuid(&o)).transpose()
     }
 
-    async fn put_revision(
-        &self,
-        asset: Uuid,
-        by: Uuid,
-        feature: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (asset_id) DO UPDATE SET submitted_by = excluded.submitted_by, feature = excluded.feature, submitted_at = excluded.submitted_at")
-            .bind(asset.to_string())
-            .bind(by.to_string())
-            .bind(feature.to_string())
-            .bind(rfc3339(&Utc::now()))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     async fn revisions(&self) -> Result<Vec<Revision>, StoreError> {
         let rows: Vec<(String, String, String, String)> =
             sqlx::query_as("SELECT asset_id, submitted_by, feature, submitted_at FROM asset_revisions ORDER BY submitted_at")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter()
-            .map(|(a, b, f, t)| {
-                Ok(Revision {
-                    asset: uuid(&a)?,
-                    by: uuid(&b)?,
-                    feature: serde_json::from_str(&f)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    at: time(&t)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(revision).collect()
     }
 
-    async fn delete_revision(&self, asset: Uuid) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM asset_revisions WHERE asset_id = ?1")
-            .bind(asset.to_string())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+    async fn revision(&self, asset: Uuid) -> Result<Option<Revision>, StoreError> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT asset_id, submitted_by, feature, submitted_at FROM asset_revisions WHERE asset_id = ?1")
+                .bind(asset.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(revision).transpose()
     }
 
-    async fn record(
-        &self,
-        asset: Uuid,
-        user: Option<Uuid>,
-        action: &str,
-        changes: &serde_json::Value,
-    ) -> Result<(), StoreError> {
+    async fn commit(&self, change: &Change) -> Result<(), StoreError> {
+        // IMMEDIATE takes the write lock at the start, so a concurrent writer
+        // waits (busy_timeout) instead of failing when it upgrades.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id = change.asset.to_string();
+        let touched = match &change.row {
+            RowChange::Keep => 1,
+            RowChange::Insert(a) => write_asset(&mut tx, a, true).await?,
+            RowChange::Replace(a) => write_asset(&mut tx, a, false).await?,
+            RowChange::Delete => sqlx::query("DELETE FROM assets WHERE id = ?1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+        };
+        if touched == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some(owner) = change.owner {
+            sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES (?1, ?2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = excluded.owner_id")
+                .bind(&id)
+                .bind(owner.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        match &change.revision {
+            RevisionChange::Keep => {}
+            RevisionChange::Put { by, feature } => {
+                sqlx::query("INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (asset_id) DO UPDATE SET submitted_by = excluded.submitted_by, feature = excluded.feature, submitted_at = excluded.submitted_at")
+                    .bind(&id)
+                    .bind(by.to_string())
+                    .bind(feature.to_string())
+                    .bind(rfc3339(&Utc::now()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            RevisionChange::Drop => {
+                sqlx::query("DELETE FROM asset_revisions WHERE asset_id = ?1")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let h = &change.history;
         sqlx::query("INSERT INTO asset_history (asset_id, user_id, at, action, changes) VALUES (?1, ?2, ?3, ?4, ?5)")
-            .bind(asset.to_string())
-            .bind(user.map(|u| u.to_string()))
+            .bind(&id)
+            .bind(h.user.map(|u| u.to_string()))
             .bind(rfc3339(&Utc::now()))
-            .bind(action)
-            .bind(changes.to_string())
-            .execute(&self.pool)
+            .bind(h.action)
+            .bind(h.changes.to_string())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -553,7 +386,7 @@ impl Store for SqliteStore {
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(id, name, role, created)| super::user(uuid(&id)?, name, &role, time(&created)?))
+        row.map(|(id, name, role, created)| user(uuid(&id)?, name, &role, time(&created)?))
             .transpose()
     }
 

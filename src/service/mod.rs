@@ -1,0 +1,142 @@
+//! The one way to write a change: validate, commit the change and its history
+//! entry in one store transaction, then update the index.
+//!
+//! Every write goes through [`Service`]: the API's writes and review
+//! (`http::write`, `http::review`), sign-up (`http::signup`), and the importers
+//! (`import::run`, `cli`). None of them talks to the store's write methods or
+//! the index on its own, so no write can skip its history entry, and the index
+//! only ever hears of what the store committed ([`Service::apply`]).
+//!
+//! The service knows users and rules, not HTTP: it takes and returns domain
+//! values and answers with [`ServiceError`], which the HTTP layer maps once.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::domain::validate::Violation;
+use crate::domain::{Asset, Role, User};
+use crate::index::Index;
+use crate::store::{Change, RowChange, Store, StoreError, UpsertReport};
+
+mod assets;
+mod features;
+mod review;
+mod signup;
+
+pub use assets::Written;
+pub use features::{diff, feature_value};
+
+/// Why a write was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The body breaks the rules; each violation names its field.
+    #[error("invalid")]
+    Invalid(Vec<Violation>),
+    /// The caller's role or ownership does not allow it.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The state of the data does not allow it (nothing awaits review, ...).
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The system could not make a token.
+    #[error("no randomness for a token: {0}")]
+    NoRandomness(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Vec<Violation>> for ServiceError {
+    fn from(v: Vec<Violation>) -> Self {
+        ServiceError::Invalid(v)
+    }
+}
+
+/// The write side of the application. Cheap to clone: a store and an index
+/// handle.
+#[derive(Clone)]
+pub struct Service {
+    store: Arc<dyn Store>,
+    /// The index to keep in step; `None` in a command-line process, whose
+    /// changes reach running servers through LISTEN/NOTIFY (PostGIS) or at
+    /// their next start (SQLite).
+    index: Option<Index>,
+}
+
+impl Service {
+    /// The service of a server, keeping `index` in step with the store.
+    pub fn new(store: Arc<dyn Store>, index: Index) -> Self {
+        Self {
+            store,
+            index: Some(index),
+        }
+    }
+
+    /// The service of a command-line process: the store only.
+    pub fn without_index(store: Arc<dyn Store>) -> Self {
+        Self { store, index: None }
+    }
+
+    /// Commits a change in one transaction, then (only then) applies it to the
+    /// index. The one place where both happen.
+    async fn apply(&self, change: &Change) -> Result<(), ServiceError> {
+        self.store.commit(change).await?;
+        if let Some(index) = &self.index {
+            match &change.row {
+                RowChange::Insert(a) | RowChange::Replace(a) => index.upsert_asset(a),
+                RowChange::Delete => {
+                    index.remove_asset(change.asset);
+                }
+                RowChange::Keep => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Imports assets in one transaction (matched by provenance, else id), then
+    /// indexes the stored versions.
+    pub async fn import_assets(
+        &self,
+        assets: &[Asset],
+    ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
+        let (stored, report) = self.store.upsert_assets(assets).await?;
+        if let Some(index) = &self.index {
+            for a in &stored {
+                index.upsert_asset(a);
+            }
+        }
+        Ok((stored, report))
+    }
+
+    /// The stored asset (`NotFound` from the store when there is none).
+    async fn existing(&self, id: Uuid) -> Result<Asset, ServiceError> {
+        Ok(self.store.asset(id).await?)
+    }
+
+    /// An organization may change only its own listings; editors and admins any.
+    async fn may_change(&self, by: &User, asset: Uuid) -> Result<(), ServiceError> {
+        if by.role.publishes() {
+            return Ok(());
+        }
+        match self.store.owner_of(asset).await? {
+            Some(owner) if owner == by.id => Ok(()),
+            _ => Err(ServiceError::Forbidden(
+                "organizations may change only their own listings",
+            )),
+        }
+    }
+}
+
+/// Only editors and admins review.
+fn reviewer(by: &User) -> Result<(), ServiceError> {
+    if by.role.publishes() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("only editors and admins review"))
+    }
+}
+
+/// Whether a caller's new listing waits for review.
+fn reviewed(by: &User) -> bool {
+    by.role == Role::Organization
+}

@@ -1,0 +1,86 @@
+//! Reviewing what organizations submitted: approve (publish and verify) or
+//! reject (with a reason the organization reads in the listing's history).
+
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::features::{diff, feature_value};
+use super::{Service, ServiceError, reviewer};
+use crate::domain::validate;
+use crate::domain::{Asset, Status, User};
+use crate::store::{Change, HistoryRecord, RevisionChange, RowChange};
+
+impl Service {
+    /// Publishes what awaits review of a listing (its proposal, else the
+    /// pending listing itself); approval is a verification.
+    pub async fn approve(&self, by: &User, id: Uuid) -> Result<Asset, ServiceError> {
+        reviewer(by)?;
+        let existing = self.existing(id).await?;
+        let mut approved = match self.store.revision(id).await? {
+            Some(r) => {
+                let fields = validate::feature(&r.feature).map_err(|_| {
+                    ServiceError::Conflict("the proposed version is no longer valid")
+                })?;
+                Asset::new(id, fields, Status::Approved, existing.created_at)
+            }
+            None if existing.status != Status::Approved => Asset {
+                status: Status::Approved,
+                ..existing.clone()
+            },
+            None => {
+                return Err(ServiceError::Conflict(
+                    "nothing of this listing awaits review",
+                ));
+            }
+        };
+        approved.fields.last_verified = Some(Utc::now().date_naive());
+        approved.updated_at = Utc::now();
+        self.apply(&Change {
+            asset: id,
+            owner: None,
+            revision: RevisionChange::Drop,
+            history: HistoryRecord {
+                user: Some(by.id),
+                action: "approved",
+                changes: diff(Some(&feature_value(&existing)), &feature_value(&approved)),
+            },
+            row: RowChange::Replace(approved.clone()),
+        })
+        .await?;
+        Ok(approved)
+    }
+
+    /// Turns down what awaits review: a proposal is dropped (the published
+    /// version stays), a pending listing becomes rejected.
+    pub async fn reject(&self, by: &User, id: Uuid, reason: &str) -> Result<(), ServiceError> {
+        reviewer(by)?;
+        let existing = self.existing(id).await?;
+        let (row, revision) = if self.store.revision(id).await?.is_some() {
+            (RowChange::Keep, RevisionChange::Drop)
+        } else if existing.status == Status::Pending {
+            let rejected = Asset {
+                status: Status::Rejected,
+                updated_at: Utc::now(),
+                ..existing
+            };
+            (RowChange::Replace(rejected), RevisionChange::Keep)
+        } else {
+            return Err(ServiceError::Conflict(
+                "nothing of this listing awaits review",
+            ));
+        };
+        self.apply(&Change {
+            asset: id,
+            row,
+            owner: None,
+            revision,
+            history: HistoryRecord {
+                user: Some(by.id),
+                action: "rejected",
+                changes: json!({ "reason": reason }),
+            },
+        })
+        .await
+    }
+}

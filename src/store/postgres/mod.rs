@@ -1,0 +1,393 @@
+//! The system of record: PostgreSQL with PostGIS through sqlx.
+//!
+//! Points are `geometry(Point, 4326)`, areas `geometry(MultiPolygon, 4326)`,
+//! each with a GiST index, so the tables are ordinary PostGIS tables that GIS
+//! staff query and edit with their own tools. A trigger announces every change
+//! on the `assetmap_changes` channel (see [`crate::sync`]).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::decode::user;
+use super::{
+    Change, Counts, HistoryEntry, Revision, RevisionChange, RowChange, Store, StoreError,
+    UpsertReport,
+};
+use crate::domain::organization::SignUp;
+use crate::domain::{Asset, Catchment, School, Status, User};
+
+mod rows;
+
+use rows::{
+    AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSETS, SELECT_ASSETS_BY_IDS,
+    SELECT_ASSETS_BY_STATUS, SchoolRow, UPDATE_ASSET, UPSERT_BY_ID, UPSERT_BY_SOURCE, bind_asset,
+};
+
+type RevisionRow = (Uuid, Uuid, Json<Value>, DateTime<Utc>);
+
+fn revision((asset, by, feature, at): RevisionRow) -> Revision {
+    Revision {
+        asset,
+        by,
+        feature: feature.0,
+        at,
+    }
+}
+
+/// A PostGIS database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` URL names.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            // Fail fast when the database is away, so reads keep being served
+            // from memory and writes get a prompt 503.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (for the change listener and tests).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(StoreError::Migrate)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn counts(&self) -> Result<Counts, StoreError> {
+        let (assets, schools, catchments): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM assets), (SELECT count(*) FROM schools), (SELECT count(*) FROM catchments)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(Counts {
+            assets: n(assets),
+            schools: n(schools),
+            catchments: n(catchments),
+        })
+    }
+
+    async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS).fetch_all(&self.pool).await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+
+    async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError> {
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_BY_STATUS)
+            .bind(status.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+
+    async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_BY_IDS)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+
+    async fn asset(&self, id: Uuid) -> Result<Asset, StoreError> {
+        let row: AssetRow = sqlx::query_as(SELECT_ASSET)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        row.try_into()
+    }
+
+    async fn upsert_assets(
+        &self,
+        assets: &[Asset],
+    ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(assets.len());
+        let mut report = UpsertReport::default();
+        for a in assets {
+            let sql = if a.fields.source_id.is_some() {
+                UPSERT_BY_SOURCE
+            } else {
+                UPSERT_BY_ID
+            };
+            let row = bind_asset(sqlx::query(sql), a).fetch_one(&mut *tx).await?;
+            let id: Uuid = row.try_get("id")?;
+            let created_at: DateTime<Utc> = row.try_get("created_at")?;
+            let inserted: bool = row.try_get("inserted")?;
+            if inserted {
+                report.inserted += 1;
+            } else {
+                report.updated += 1;
+            }
+            let mut stored = a.clone();
+            stored.id = id;
+            stored.created_at = created_at;
+            out.push(stored);
+        }
+        tx.commit().await?;
+        Ok((out, report))
+    }
+
+    async fn schools(&self) -> Result<Vec<School>, StoreError> {
+        let rows: Vec<SchoolRow> = sqlx::query_as(
+            "SELECT id, external_id, name, level, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM schools",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(School::try_from).collect()
+    }
+
+    async fn upsert_schools(
+        &self,
+        schools: &[School],
+    ) -> Result<(Vec<School>, UpsertReport), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(schools.len());
+        let mut report = UpsertReport::default();
+        for s in schools {
+            let (id, inserted): (Uuid, bool) = sqlx::query_as(
+                "INSERT INTO schools (id, external_id, name, level, geom, extra) VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7) \
+                 ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
+                 RETURNING id, (xmax = 0) AS inserted",
+            )
+            .bind(s.id)
+            .bind(&s.external_id)
+            .bind(&s.name)
+            .bind(&s.level)
+            .bind(s.location.lon())
+            .bind(s.location.lat())
+            .bind(Json(&s.extra))
+            .fetch_one(&mut *tx)
+            .await?;
+            if inserted {
+                report.inserted += 1;
+            } else {
+                report.updated += 1;
+            }
+            let mut stored = s.clone();
+            stored.id = id;
+            out.push(stored);
+        }
+        tx.commit().await?;
+        Ok((out, report))
+    }
+
+    async fn catchments(&self) -> Result<Vec<Catchment>, StoreError> {
+        let rows: Vec<CatchmentRow> = sqlx::query_as(
+            "SELECT id, school_id, year, ST_AsGeoJSON(geom) AS geometry FROM catchments",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Catchment::try_from).collect()
+    }
+
+    async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(token_hash)
+            .bind(user.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_organization(
+        &self,
+        user: &User,
+        token_hash: &str,
+        d: &SignUp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id)
+            .bind(&user.name)
+            .bind(user.role.as_str())
+            .bind(token_hash)
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO organizations (user_id, name, contact_name, email, phone, website, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(user.id)
+            .bind(&d.name)
+            .bind(&d.contact_name)
+            .bind(&d.email)
+            .bind(&d.phone)
+            .bind(&d.website)
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(Uuid,)> =
+            sqlx::query_as("SELECT owner_id FROM asset_owners WHERE asset_id = $1")
+                .bind(asset)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    async fn revisions(&self) -> Result<Vec<Revision>, StoreError> {
+        let rows: Vec<RevisionRow> =
+            sqlx::query_as("SELECT asset_id, submitted_by, feature, submitted_at FROM asset_revisions ORDER BY submitted_at")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(revision).collect())
+    }
+
+    async fn revision(&self, asset: Uuid) -> Result<Option<Revision>, StoreError> {
+        let row: Option<RevisionRow> =
+            sqlx::query_as("SELECT asset_id, submitted_by, feature, submitted_at FROM asset_revisions WHERE asset_id = $1")
+                .bind(asset)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(revision))
+    }
+
+    async fn commit(&self, change: &Change) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = change.asset;
+        let touched = match &change.row {
+            RowChange::Keep => 1,
+            RowChange::Insert(a) => bind_asset(sqlx::query(INSERT_ASSET), a)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+            RowChange::Replace(a) => bind_asset(sqlx::query(UPDATE_ASSET), a)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+            RowChange::Delete => sqlx::query("DELETE FROM assets WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+        };
+        if touched == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if let Some(owner) = change.owner {
+            sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES ($1, $2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = EXCLUDED.owner_id")
+                .bind(id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+        }
+        match &change.revision {
+            RevisionChange::Keep => {}
+            RevisionChange::Put { by, feature } => {
+                sqlx::query("INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES ($1, $2, $3, now()) ON CONFLICT (asset_id) DO UPDATE SET submitted_by = EXCLUDED.submitted_by, feature = EXCLUDED.feature, submitted_at = EXCLUDED.submitted_at")
+                    .bind(id)
+                    .bind(by)
+                    .bind(Json(feature))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            RevisionChange::Drop => {
+                sqlx::query("DELETE FROM asset_revisions WHERE asset_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let h = &change.history;
+        sqlx::query("INSERT INTO asset_history (asset_id, user_id, at, action, changes) VALUES ($1, $2, now(), $3, $4)")
+            .bind(id)
+            .bind(h.user)
+            .bind(h.action)
+            .bind(Json(&h.changes))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows: Vec<(Option<Uuid>, DateTime<Utc>, String, Json<Value>)> =
+            sqlx::query_as("SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = $1 ORDER BY id")
+                .bind(asset)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, at, action, c)| HistoryEntry {
+                at,
+                user,
+                action,
+                changes: c.0,
+            })
+            .collect())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<(Uuid, String, String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(id, name, role, created)| user(id, name, &role, created))
+            .transpose()
+    }
+
+    async fn upsert_catchments(
+        &self,
+        catchments: &[Catchment],
+    ) -> Result<UpsertReport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut report = UpsertReport::default();
+        for c in catchments {
+            let mut geometry = Vec::new();
+            crate::encode::write_multipolygon(&mut geometry, &c.geometry);
+            let geometry =
+                String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let (inserted,): (bool,) = sqlx::query_as(
+                "INSERT INTO catchments (id, school_id, year, geom) VALUES ($1, $2, $3, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($4), 4326))) \
+                 ON CONFLICT (school_id, year) DO UPDATE SET id = EXCLUDED.id, geom = EXCLUDED.geom \
+                 RETURNING (xmax = 0) AS inserted",
+            )
+            .bind(c.id)
+            .bind(c.school_id)
+            .bind(c.year.as_str())
+            .bind(geometry)
+            .fetch_one(&mut *tx)
+            .await?;
+            if inserted {
+                report.inserted += 1;
+            } else {
+                report.updated += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}

@@ -148,7 +148,11 @@ async fn refused_then_kept(
     let before = snapshot(b, url, router).await;
     refuse_history(b, url, action).await;
     let (status, problem) = send(router, method, uri, token, body).await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{action}: {problem}");
+    assert_eq!(
+        status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{action}: {problem}"
+    );
     assert_eq!(
         problem["detail"], "something went wrong on our side",
         "a 5xx says nothing of its cause"
@@ -248,7 +252,12 @@ async fn a_failed_history_entry_undoes_the_whole_change(b: Backend) {
         &db.url,
         &router,
         "revision submitted",
-        ("PATCH", &format!("{items}/{listing_id}"), &org, Some(&patch)),
+        (
+            "PATCH",
+            &format!("{items}/{listing_id}"),
+            &org,
+            Some(&patch),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -271,7 +280,14 @@ async fn a_failed_history_entry_undoes_the_whole_change(b: Backend) {
     assert!(store.revision(uuid).await.expect("revision").is_none());
 
     // Deletion: the asset stays, in the store and in the index, when refused.
-    refused_then_kept(b, &db.url, &router, "deleted", ("DELETE", &item, &editor, None)).await;
+    refused_then_kept(
+        b,
+        &db.url,
+        &router,
+        "deleted",
+        ("DELETE", &item, &editor, None),
+    )
+    .await;
     let (status, _) = get_json(&router, &item).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

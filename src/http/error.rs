@@ -195,123 +195,111 @@ pub fn problem(
         .into_response()
 }
 
+impl ApiError {
+    /// The status, the problem type's slug and its title.
+    fn kind(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::Invalid(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-request",
+                "Invalid request",
+            ),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+            ),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
+            ApiError::ReadOnly(_) => (StatusCode::METHOD_NOT_ALLOWED, "read-only", "Read-only"),
+            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Body too large"),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    /// A header the client needs to act on the problem.
+    fn header(&self) -> Option<(header::HeaderName, HeaderValue)> {
+        match self {
+            ApiError::Unauthorized => {
+                Some((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")))
+            }
+            ApiError::TooManyRequests(wait) => HeaderValue::from_str(&wait.to_string())
+                .ok()
+                .map(|v| (header::RETRY_AFTER, v)),
+            ApiError::ReadOnly(_) => Some((header::ALLOW, HeaderValue::from_static("GET, HEAD"))),
+            ApiError::Unavailable(_) => Some((header::RETRY_AFTER, HeaderValue::from_static("5"))),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::Invalid(errors) => {
-                let detail = errors
+        let (status, slug, title) = self.kind();
+        let header = self.header();
+        let mut errors = Vec::new();
+        let detail = match self {
+            ApiError::Invalid(list) => {
+                let detail = list
                     .iter()
                     .map(|e| format!("{}: {}", e.name, e.detail))
                     .collect::<Vec<_>>()
                     .join("; ");
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    "/problems/invalid-request",
-                    "Invalid request",
-                    detail,
-                    &errors,
-                )
+                errors = list;
+                detail
             }
-            ApiError::NotFound(what) => problem(
-                StatusCode::NOT_FOUND,
-                "/problems/not-found",
-                "Not found",
-                what,
-                &[],
-            ),
-            ApiError::Unauthorized => {
-                let mut r = problem(
-                    StatusCode::UNAUTHORIZED,
-                    "/problems/unauthorized",
-                    "Authentication required",
-                    "send a valid token as Authorization: Bearer <token>".into(),
-                    &[],
-                );
-                r.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                r
+            ApiError::NotFound(why)
+            | ApiError::Forbidden(why)
+            | ApiError::Conflict(why)
+            | ApiError::ReadOnly(why)
+            | ApiError::UnsupportedMediaType(why) => why,
+            ApiError::Unauthorized => "send a valid token as Authorization: Bearer <token>".into(),
+            ApiError::TooManyRequests(_) => {
+                "too many requests from this address; try again later".into()
             }
-            ApiError::Forbidden(why) => problem(
-                StatusCode::FORBIDDEN,
-                "/problems/forbidden",
-                "Forbidden",
-                why,
-                &[],
-            ),
-            ApiError::TooManyRequests(wait) => {
-                let mut r = problem(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "/problems/too-many-requests",
-                    "Too many requests",
-                    "too many requests from this address; try again later".into(),
-                    &[],
-                );
-                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                r
-            }
-            ApiError::ReadOnly(why) => {
-                let mut r = problem(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "/problems/read-only",
-                    "Read-only",
-                    why,
-                    &[],
-                );
-                r.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-                r
-            }
-            ApiError::Conflict(why) => problem(
-                StatusCode::CONFLICT,
-                "/problems/conflict",
-                "Conflict",
-                why,
-                &[],
-            ),
-            ApiError::TooLarge => problem(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "/problems/too-large",
-                "Body too large",
-                format!("the body may be at most {} bytes", super::body::MAX_BODY),
-                &[FieldError {
+            ApiError::TooLarge => {
+                errors.push(FieldError {
                     name: "body".into(),
                     location: Location::Body,
                     detail: "too large".into(),
-                }],
-            ),
-            ApiError::UnsupportedMediaType(why) => problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "/problems/unsupported-media-type",
-                "Unsupported media type",
-                why,
-                &[],
-            ),
+                });
+                format!("the body may be at most {} bytes", super::body::MAX_BODY)
+            }
+            // A 5xx says something generic; its cause is logged once, here.
             ApiError::Unavailable(cause) => {
-                tracing::warn!(error = %crate::http::error::chain(&cause), "database unavailable");
-                let mut r = problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "/problems/unavailable",
-                    "Service unavailable",
-                    "the database is not reachable; try again shortly".into(),
-                    &[],
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                r
+                tracing::warn!(error = %chain(&cause), "database unavailable");
+                "the database is not reachable; try again shortly".into()
             }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %format!("{cause:#}"), "internal error");
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "/problems/internal",
-                    "Internal error",
-                    "something went wrong on our side".into(),
-                    &[],
-                )
+                "something went wrong on our side".into()
             }
+        };
+        let mut r = problem(status, &format!("/problems/{slug}"), title, detail, &errors);
+        if let Some((name, value)) = header {
+            r.headers_mut().insert(name, value);
         }
+        r
     }
 }
 

@@ -1,26 +1,25 @@
-//! Reading GeoJSON files into assets, schools and catchments, and writing them
-//! through the store.
+//! Reading GeoJSON files into assets, schools and catchments (`assets`,
+//! `areas`), and writing them through the service and the store (`run`).
 //!
 //! A real file has flaws: features with null or broken geometry, unknown
 //! categories, missing names. Each bad feature is skipped with a one-line
 //! reason; everything else goes in. Nothing a file brings is silently dropped:
 //! properties the model does not name are kept as extra properties.
 
-use std::collections::HashMap;
-
-use chrono::{NaiveDate, Utc};
-use geo::{BooleanOps, MultiPolygon, Orient, orient::Direction};
+use geo::{MultiPolygon, Orient, orient::Direction};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use crate::domain::asset::{MAX_NAME_CHARS, MODEL_PROPERTIES};
-use crate::domain::school::catchment_id;
-use crate::domain::taxonomy;
-use crate::domain::{Asset, AssetFields, Catchment, Location, School, SchoolYear, Status};
+use crate::domain::Location;
+use crate::domain::asset::MODEL_PROPERTIES;
 
+mod areas;
+mod assets;
 pub mod run;
+
+pub use areas::{KeyedArea, parse_areas, parse_catchments, parse_schools};
+pub use assets::parse_assets;
 
 /// Why a whole file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -237,290 +236,14 @@ fn keep_extra(extra: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
-/// Reads assets from a GeoJSON FeatureCollection.
-pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<Asset>, ImportError> {
-    let mut out = Parsed::default();
-    let now = Utc::now();
-    for (n, f) in numbered(text_in)? {
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
-        let (location, note) = match point(&f.geometry) {
-            Ok(p) => p,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
-        let mut props = f.properties.unwrap_or_default();
-        let Some(name) = props.remove(&fields.name).as_ref().and_then(text) else {
-            out.skipped
-                .push((n, format!("no name in property {:?}", fields.name)));
-            continue;
-        };
-        if name.chars().count() > MAX_NAME_CHARS {
-            out.skipped
-                .push((n, format!("name longer than {MAX_NAME_CHARS} characters")));
-            continue;
-        }
-        if let Some(note) = note {
-            out.warnings.push(format!("feature {n} ({name}): {note}"));
-        }
-        let source_id = match &fields.id {
-            Some(k) => props.remove(k).as_ref().and_then(text),
-            None => f.id.as_ref().and_then(text),
-        };
-        let raw_category = props.remove(&fields.category).as_ref().and_then(text);
-        let mut extra = Map::new();
-        let category = match raw_category.as_deref().map(|c| (c, taxonomy::resolve(c))) {
-            Some((raw, Some(id))) => {
-                if raw != id {
-                    extra.insert("source_category".into(), Value::from(raw));
-                }
-                id
-            }
-            Some((raw, None)) => {
-                out.warnings.push(format!(
-                    "feature {n} ({name}): unknown category {raw:?}, imported as \"other\""
-                ));
-                extra.insert("source_category".into(), Value::from(raw));
-                taxonomy::OTHER
-            }
-            None => {
-                out.warnings.push(format!(
-                    "feature {n} ({name}): no category, imported as \"other\""
-                ));
-                taxonomy::OTHER
-            }
-        };
-        let mut take = |k: &str| props.remove(k).as_ref().and_then(text);
-        let description = take("description");
-        let address = take("address");
-        let phone = take("phone");
-        let email = take("email");
-        let website = take("website");
-        let hours = take("hours");
-        let accessibility = take("accessibility");
-        let ages_served = take("ages_served");
-        let source = take("source").unwrap_or_else(|| fields.source.clone());
-        let last_verified = match props.remove("last_verified") {
-            Some(v) => match text(&v).map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d")) {
-                Some(Ok(d)) => Some(d),
-                None => None,
-                Some(Err(_)) => {
-                    keep_extra(&mut extra, "last_verified", v);
-                    None
-                }
-            },
-            None => None,
-        };
-        let languages = props
-            .remove("languages")
-            .map(|v| list(&v))
-            .unwrap_or_default();
-        let services = props
-            .remove("services")
-            .map(|v| list(&v))
-            .unwrap_or_default();
-        // A file exported by assetmap carries its review status and times; they
-        // are taken back when they mean that, and kept as `file_…` otherwise.
-        let status = match props.remove("status") {
-            Some(v) => match v.as_str().and_then(Status::parse) {
-                Some(s) => s,
-                None => {
-                    keep_extra(&mut extra, "status", v);
-                    Status::Approved
-                }
-            },
-            None => Status::Approved,
-        };
-        let mut time = |key: &str| match props.remove(key) {
-            Some(v) => match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
-                Some(Ok(t)) => Some(t.with_timezone(&Utc)),
-                _ => {
-                    keep_extra(&mut extra, key, v);
-                    None
-                }
-            },
-            None => None,
-        };
-        let created_at = time("created_at").unwrap_or(now);
-        let updated_at = time("updated_at").unwrap_or(now);
-        for (k, v) in props {
-            keep_extra(&mut extra, &k, v);
-        }
-        out.items.push(Asset {
-            id: Uuid::new_v4(),
-            status,
-            created_at,
-            updated_at,
-            fields: AssetFields {
-                name,
-                category: category.to_owned(),
-                description,
-                address,
-                phone,
-                email,
-                website,
-                languages,
-                hours,
-                accessibility,
-                ages_served,
-                services,
-                source: Some(source),
-                source_id,
-                last_verified,
-                location,
-                extra,
-            },
-        });
-    }
-    Ok(out)
-}
-
-/// Reads school sites from a GeoJSON FeatureCollection.
-pub fn parse_schools(
-    text_in: &str,
-    fields: &SchoolProperties,
-) -> Result<Parsed<School>, ImportError> {
-    let mut out = Parsed::default();
-    let mut seen = HashMap::new();
-    for (n, f) in numbered(text_in)? {
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
-        let location = match point(&f.geometry) {
-            Ok((l, _)) => l,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
-        let mut props = f.properties.unwrap_or_default();
-        let Some(external_id) = props.remove(&fields.id).as_ref().and_then(text) else {
-            out.skipped
-                .push((n, format!("no school id in property {:?}", fields.id)));
-            continue;
-        };
-        let Some(name) = props.remove(&fields.name).as_ref().and_then(text) else {
-            out.skipped
-                .push((n, format!("no name in property {:?}", fields.name)));
-            continue;
-        };
-        if let Some(first) = seen.insert(external_id.clone(), n) {
-            out.skipped.push((
-                n,
-                format!("school id {external_id} repeats feature {first}"),
-            ));
-            continue;
-        }
-        let level = fields
-            .level
-            .as_ref()
-            .and_then(|k| props.remove(k))
-            .as_ref()
-            .and_then(text);
-        out.items.push(School {
-            id: Uuid::new_v4(),
-            external_id,
-            name,
-            level,
-            location,
-            extra: props,
-        });
-    }
-    Ok(out)
-}
-
-/// An area read from a file: the number of its (first) feature, its key, its shape.
-pub type KeyedArea = (usize, String, MultiPolygon<f64>);
-
-/// Reads areas keyed by a property (a school's district id), merging several
-/// areas with the same key into their union. Keys come in file order.
-pub fn parse_areas(text_in: &str, key_field: &str) -> Result<Parsed<KeyedArea>, ImportError> {
-    let mut out: Parsed<KeyedArea> = Parsed::default();
-    for (n, f) in numbered(text_in)? {
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
-        let props = f.properties.unwrap_or_default();
-        let Some(key) = props.get(key_field).and_then(text) else {
-            out.skipped
-                .push((n, format!("no school id in property {key_field:?}")));
-            continue;
-        };
-        let geometry = match f.geometry.as_ref().filter(|g| !g.is_null()) {
-            None => Err("null geometry".to_owned()),
-            Some(g) => serde_json::from_value::<geojson::Geometry>(g.clone())
-                .map_err(|e| format!("invalid geometry: {e}"))
-                .and_then(|g| multipolygon(&g.value)),
-        };
-        let mp = match geometry {
-            Ok(mp) => mp,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
-        match out.items.iter_mut().find(|(_, k, _)| *k == key) {
-            Some((_, _, acc)) => {
-                out.warnings.push(format!(
-                    "feature {n}: school {key} has several areas; using their union"
-                ));
-                *acc = acc.union(&mp).orient(Direction::Default);
-            }
-            None => out.items.push((n, key, mp)),
-        }
-    }
-    Ok(out)
-}
-
-/// Reads attendance areas for one school year. `schools` maps a school's external
-/// id to its id. Several areas of one school are merged into their union.
-pub fn parse_catchments(
-    text_in: &str,
-    school_field: &str,
-    year: &SchoolYear,
-    schools: &HashMap<String, Uuid>,
-) -> Result<Parsed<Catchment>, ImportError> {
-    let areas = parse_areas(text_in, school_field)?;
-    let mut out = Parsed {
-        items: Vec::new(),
-        skipped: areas.skipped,
-        warnings: areas.warnings,
-    };
-    for (n, key, geometry) in areas.items {
-        match schools.get(&key) {
-            Some(&school_id) => out.items.push(Catchment {
-                id: catchment_id(school_id, year),
-                school_id,
-                year: year.clone(),
-                geometry,
-            }),
-            None => out.skipped.push((
-                n,
-                format!("no school with id {key}: import the schools first"),
-            )),
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use uuid::Uuid;
+
     use super::*;
+    use crate::domain::{SchoolYear, Status};
 
     #[test]
     fn assets_keep_every_property_and_skip_bad_features() {

@@ -94,6 +94,20 @@ pub struct Counts {
     pub catchments: u64,
 }
 
+/// The one query of [`Store::counts`], the same in both dialects.
+pub(crate) const COUNT_ROWS: &str = "SELECT (SELECT count(*) FROM assets), (SELECT count(*) FROM schools), (SELECT count(*) FROM catchments)";
+
+impl From<(i64, i64, i64)> for Counts {
+    fn from((assets, schools, catchments): (i64, i64, i64)) -> Self {
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Counts {
+            assets: n(assets),
+            schools: n(schools),
+            catchments: n(catchments),
+        }
+    }
+}
+
 /// A proposed new version of an asset, awaiting review.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Revision {
@@ -211,4 +225,27 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url).await?),
         Backend::Postgres => Arc::new(postgres::PostgresStore::connect(url).await?),
     })
+}
+
+/// `SELECT 1` on any of the pools: whether the database answers.
+pub(crate) async fn ping<DB>(pool: &sqlx::Pool<DB>) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+{
+    sqlx::query::<DB>("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+/// The row counts on any of the pools.
+pub(crate) async fn counts<DB>(pool: &sqlx::Pool<DB>) -> Result<Counts, StoreError>
+where
+    DB: sqlx::Database,
+    <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+    (i64, i64, i64): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let row: (i64, i64, i64) = sqlx::query_as::<DB, _>(COUNT_ROWS).fetch_one(pool).await?;
+    Ok(row.into())
 }

@@ -66,6 +66,18 @@ impl PostgresStore {
     }
 }
 
+/// A query that reads asset rows.
+type AssetsQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Postgres, AssetRow, sqlx::postgres::PgArguments>;
+
+impl PostgresStore {
+    /// Runs a query of asset rows and decodes every row.
+    async fn fetch_assets(&self, q: AssetsQuery<'_>) -> Result<Vec<Asset>, StoreError> {
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.into_iter().map(Asset::try_from).collect()
+    }
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -76,43 +88,25 @@ impl Store for PostgresStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        super::ping(&self.pool).await
     }
 
     async fn counts(&self) -> Result<Counts, StoreError> {
-        let (assets, schools, catchments): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM assets), (SELECT count(*) FROM schools), (SELECT count(*) FROM catchments)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let n = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(Counts {
-            assets: n(assets),
-            schools: n(schools),
-            catchments: n(catchments),
-        })
+        super::counts(&self.pool).await
     }
 
     async fn assets(&self) -> Result<Vec<Asset>, StoreError> {
-        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS).fetch_all(&self.pool).await?;
-        rows.into_iter().map(Asset::try_from).collect()
+        self.fetch_assets(sqlx::query_as(SELECT_ASSETS)).await
     }
 
     async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError> {
-        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_BY_STATUS)
-            .bind(status.as_str())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(Asset::try_from).collect()
+        self.fetch_assets(sqlx::query_as(SELECT_ASSETS_BY_STATUS).bind(status.as_str()))
+            .await
     }
 
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
-        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_BY_IDS)
-            .bind(ids)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(Asset::try_from).collect()
+        self.fetch_assets(sqlx::query_as(SELECT_ASSETS_BY_IDS).bind(ids))
+            .await
     }
 
     async fn asset(&self, id: Uuid) -> Result<Asset, StoreError> {

@@ -1,0 +1,141 @@
+//! Reading community assets from GeoJSON: name, category (through the
+//! taxonomy), the model's properties, and every other property kept.
+
+use chrono::{NaiveDate, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{AssetProperties, ImportError, Parsed, keep_extra, list, numbered, point, text};
+use crate::domain::asset::MAX_NAME_CHARS;
+use crate::domain::taxonomy;
+use crate::domain::{Asset, AssetFields, Status};
+
+/// Reads assets from a GeoJSON FeatureCollection.
+pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<Asset>, ImportError> {
+    let mut out = Parsed::default();
+    let now = Utc::now();
+    for (n, f) in numbered(text_in)? {
+        let f = match f {
+            Ok(f) => f,
+            Err(reason) => {
+                out.skipped.push((n, reason));
+                continue;
+            }
+        };
+        let (location, note) = match point(&f.geometry) {
+            Ok(p) => p,
+            Err(reason) => {
+                out.skipped.push((n, reason));
+                continue;
+            }
+        };
+        let mut props = f.properties.unwrap_or_default();
+        let Some(name) = props.remove(&fields.name).as_ref().and_then(text) else {
+            out.skipped
+                .push((n, format!("no name in property {:?}", fields.name)));
+            continue;
+        };
+        if name.chars().count() > MAX_NAME_CHARS {
+            out.skipped
+                .push((n, format!("name longer than {MAX_NAME_CHARS} characters")));
+            continue;
+        }
+        if let Some(note) = note {
+            out.warnings.push(format!("feature {n} ({name}): {note}"));
+        }
+        let source_id = match &fields.id {
+            Some(k) => props.remove(k).as_ref().and_then(text),
+            None => f.id.as_ref().and_then(text),
+        };
+        let raw_category = props.remove(&fields.category).as_ref().and_then(text);
+        let mut extra = Map::new();
+        let category = match raw_category.as_deref().map(|c| (c, taxonomy::resolve(c))) {
+            Some((raw, Some(id))) => {
+                if raw != id {
+                    extra.insert("source_category".into(), Value::from(raw));
+                }
+                id
+            }
+            Some((raw, None)) => {
+                out.warnings.push(format!(
+                    "feature {n} ({name}): unknown category {raw:?}, imported as \"other\""
+                ));
+                extra.insert("source_category".into(), Value::from(raw));
+                taxonomy::OTHER
+            }
+            None => {
+                out.warnings.push(format!(
+                    "feature {n} ({name}): no category, imported as \"other\""
+                ));
+                taxonomy::OTHER
+            }
+        };
+        let mut a = AssetFields::new(name, category, location);
+        let mut take = |k: &str| props.remove(k).as_ref().and_then(text);
+        a.description = take("description");
+        a.address = take("address");
+        a.phone = take("phone");
+        a.email = take("email");
+        a.website = take("website");
+        a.hours = take("hours");
+        a.accessibility = take("accessibility");
+        a.ages_served = take("ages_served");
+        a.source = Some(take("source").unwrap_or_else(|| fields.source.clone()));
+        a.source_id = source_id;
+        a.last_verified = match props.remove("last_verified") {
+            Some(v) => match text(&v).map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d")) {
+                Some(Ok(d)) => Some(d),
+                None => None,
+                Some(Err(_)) => {
+                    keep_extra(&mut extra, "last_verified", v);
+                    None
+                }
+            },
+            None => None,
+        };
+        a.languages = props
+            .remove("languages")
+            .map(|v| list(&v))
+            .unwrap_or_default();
+        a.services = props
+            .remove("services")
+            .map(|v| list(&v))
+            .unwrap_or_default();
+        // A file exported by assetmap carries its review status and times; they
+        // are taken back when they mean that, and kept as `file_…` otherwise.
+        let status = match props.remove("status") {
+            Some(v) => match v.as_str().and_then(Status::parse) {
+                Some(s) => s,
+                None => {
+                    keep_extra(&mut extra, "status", v);
+                    Status::Approved
+                }
+            },
+            None => Status::Approved,
+        };
+        let mut time = |key: &str| match props.remove(key) {
+            Some(v) => match v.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+                Some(Ok(t)) => Some(t.with_timezone(&Utc)),
+                _ => {
+                    keep_extra(&mut extra, key, v);
+                    None
+                }
+            },
+            None => None,
+        };
+        let created_at = time("created_at").unwrap_or(now);
+        let updated_at = time("updated_at").unwrap_or(now);
+        for (k, v) in props {
+            keep_extra(&mut extra, &k, v);
+        }
+        a.extra = extra;
+        out.items.push(Asset {
+            id: Uuid::new_v4(),
+            status,
+            created_at,
+            updated_at,
+            fields: a,
+        });
+    }
+    Ok(out)
+}

@@ -1,19 +1,41 @@
 //! assetmap: community asset mapping for schools.
 //!
-//! # Architecture
+//! # Floors
 //! ```text
-//! main.rs ── config ── app ──┬── store   SQLite (embedded) or PostGIS behind one trait; the system of record
-//!          └─ cli            ├── sync    LISTEN/NOTIFY follower: keeps the index in step with a shared PostGIS
-//!                            ├── index   R-trees + each feature's GeoJSON bytes + the members of every school area
-//!                            └── http    axum router: OGC API – Features, writes, summary, reports, exports, the page
-//! import ── reads GeoJSON files into domain types and writes them through the store
-//! export ── streams every asset a filter matches as GeoJSON, GeoJSON lines or CSV
-//! join   ── tags points with the areas that contain them (the bulk catchment join)
-//! encode ── each feature's GeoJSON bytes, made once per change
-//! domain ── assets, schools, catchments, taxonomy, users, validation, bbox, sphere math: no axum, no sqlx
+//! main.rs ─ config ─┬─ app      build (store → migrate → demo → index → state) and serve
+//!                   ├─ cli      import, export, join, user, migrate
+//!                   └─ demo     the embedded Seattle set, loaded into an empty database
+//! ─────────────────────────────────────────────────────────────────────────────────────
+//! http      axum router over AppState: OGC API – Features reads, writes, review,
+//!           sign-up, summary, reports, exports, the page (one file per route group;
+//!           body, geojson, limit, params, error are its helpers)
+//! ─────────────────────────────────────────────────────────────────────────────────────
+//! service   the one way to write: validate → Store::commit (change + history, one
+//!           transaction) → index; used by http, cli and import
+//! sync      keeps the index in step with the store: reload, LISTEN/NOTIFY follower
+//! import    files into domain values (GeoJSON), written through service and store
+//! hsds      Open Referral HSDS in and out (json, tables, languages)
+//! export    streams what a query matches as GeoJSON, GeoJSON lines or CSV
+//! join      tags points with the areas that contain them (the bulk catchment join)
+//! ─────────────────────────────────────────────────────────────────────────────────────
+//! index     R-trees + each feature's GeoJSON bytes + every school area's members;
+//!           the query type and its parsing (index::query) for API and CLI alike
+//! store     the system of record behind one trait: SQLite (embedded) or PostGIS,
+//!           chosen by URL scheme; one row mapping and column list per backend
+//! encode    each feature's GeoJSON bytes, made once per change
+//! ─────────────────────────────────────────────────────────────────────────────────────
+//! domain    assets (AssetFields), schools and SchoolRef, catchments, taxonomy, users,
+//!           validation, bbox, sphere math: plain types and rules, no axum, no sqlx
 //! ```
-//! Dependencies point one way: `http → index, store, domain`; `index, store → domain`.
-//! A write goes to the store first and reaches the index only after it committed.
+//!
+//! # The rule
+//! Dependencies point down the floors, never up and never in a circle: `http`
+//! and `cli` build on `service`, `index`, `store` and `domain` and never on each
+//! other; `service` builds on `index` and `store`; `index` and `store` build on
+//! `domain` and `encode` (the bytes of a feature, an area's GeoJSON) alone;
+//! `domain` imports nothing of the service. A write reaches the store first, with its history entry in
+//! the same transaction, and the index only after it committed.
+//! `ARCHITECTURE.md` follows a read and a write through the files.
 
 pub mod app;
 pub mod cli;

@@ -1,9 +1,21 @@
 //! The HTTP interface: an axum router built from [`AppState`].
 //!
-//! Each file owns one group of routes: `ogc` (landing page, conformance,
-//! collections), `items` (features), `summary` (a school's landscape and the
-//! taxonomy), `openapi` (`/api`), `web` (the map page and its static files).
-//! Handlers are thin: parse and check parameters, ask the index, write bytes.
+//! Route groups, one file each:
+//! - `ogc`: landing page, conformance, collections; `items`: features (the hot
+//!   read path); `openapi`: `/api`; `health`: `/healthz`, `/readyz`;
+//! - `summary`: a school's landscape and the taxonomy; `reports`: coverage and the
+//!   catchment join; `export`: whole-collection downloads;
+//! - `write`: asset writes; `review`: the review queue, approve/reject, history;
+//!   `signup`: organizations' sign-up;
+//! - `web`: the map, registration and review pages and their static files.
+//!
+//! Helpers: `params` (query strings that refuse what they do not know), `body`
+//! (size limit, JSON bodies), `geojson` (the responder), `auth` (bearer tokens),
+//! `limit` (rate limits, client address), `error` (the one error type and its
+//! problem+json).
+//!
+//! Handlers are thin: reads parse parameters and ask the index for bytes;
+//! writes read the body and call [`crate::service::Service`].
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! Points are `geometry(Point, 4326)`, areas `geometry(MultiPolygon, 4326)`,
 //! each with a GiST index, so the tables are ordinary PostGIS tables that GIS
 //! staff query and edit with their own tools. A trigger announces every change
-//! on the `assetmap_changes` channel (see [`crate::sync`]).
+//! on the `assetmap_changes` channel, which `sync.rs` follows.
 
 use std::time::Duration;
 

@@ -1,0 +1,88 @@
+// The filters, the legend (which also filters) and the list in sync with the map.
+
+import { $, el } from './dom.js';
+import { km } from './distance.js';
+import { shapeOf } from './layers.js';
+import { view } from './url-state.js';
+
+/** Assets passing the language and text filters (the legend counts these). */
+export function matchingFilters(assets) {
+  const q = view.q.trim().toLowerCase();
+  return assets.filter((f) =>
+    (!view.lang || (f.properties.languages || []).includes(view.lang)) &&
+    (!q || String(f.properties.name).toLowerCase().includes(q)));
+}
+
+/** What is shown: also without the hidden categories, in the chosen order. */
+export function shown(assets) {
+  const list = matchingFilters(assets).filter((f) => !view.hidden.has(f.properties.category));
+  const by = {
+    distance: (a, b) => a.distance - b.distance,
+    name: (a, b) => String(a.properties.name).localeCompare(String(b.properties.name)),
+    category: (a, b) => String(a.properties.category).localeCompare(String(b.properties.category)) || a.distance - b.distance,
+  }[view.sort];
+  return list.sort(by);
+}
+
+/**
+ * The legend: every category present, its colour and shape, its count under
+ * the filters; a click hides or shows it and calls `changed`.
+ */
+export function renderLegend(categories, assets, changed) {
+  const counts = {};
+  for (const f of matchingFilters(assets)) counts[f.properties.category] = (counts[f.properties.category] || 0) + 1;
+  const present = new Set(assets.map((f) => f.properties.category));
+  const legend = $('legend');
+  legend.replaceChildren();
+  for (const id of Object.keys(categories).filter((c) => present.has(c))) {
+    const c = categories[id];
+    const b = el('button', null, 'legend-entry');
+    b.type = 'button';
+    b.dataset.category = id;
+    b.setAttribute('aria-pressed', String(!view.hidden.has(id)));
+    const sw = b.appendChild(el('span', null, 'swatch shape-' + shapeOf(c)));
+    sw.style.backgroundColor = c.color;
+    sw.setAttribute('aria-hidden', 'true');
+    b.appendChild(el('span', c.label + ' '));
+    b.appendChild(el('span', '(' + (counts[id] || 0) + ')', 'legend-count'));
+    b.addEventListener('click', () => {
+      if (view.hidden.has(id)) view.hidden.delete(id); else view.hidden.add(id);
+      changed();
+    });
+    legend.appendChild(el('li')).appendChild(b);
+  }
+}
+
+/** The list of what is shown; Enter, Space or a click calls `open(id)`. */
+export function renderList(categories, visible, total, selectedId, open) {
+  const list = $('list');
+  list.replaceChildren();
+  for (const f of visible) {
+    const c = categories[f.properties.category] || { label: f.properties.category };
+    const li = el('li');
+    li.tabIndex = 0;
+    li.dataset.id = f.id;
+    li.setAttribute('role', 'button');
+    li.appendChild(el('strong', f.properties.name));
+    li.appendChild(el('span', ' · ' + c.label + ' · ' + km(f.distance), 'meta'));
+    if (f.properties.address) li.appendChild(el('span', f.properties.address, 'address'));
+    if (f.properties.phone) li.appendChild(el('span', f.properties.phone, 'address print-only'));
+    if (f.id === selectedId) li.setAttribute('aria-current', 'true');
+    li.addEventListener('click', () => open(f.id));
+    li.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(f.id); }
+    });
+    list.appendChild(li);
+  }
+  $('count').textContent = '(' + visible.length + (visible.length !== total ? ' of ' + total : '') + ')';
+}
+
+/** Marks the list entry of `id` as current, scrolling to it when asked. */
+export function markSelected(id, scroll) {
+  document.querySelectorAll('#list li[aria-current]').forEach((li) => li.removeAttribute('aria-current'));
+  const li = document.querySelector('#list li[data-id="' + CSS.escape(id) + '"]');
+  if (li) {
+    li.setAttribute('aria-current', 'true');
+    if (scroll) li.scrollIntoView({ block: 'nearest' });
+  }
+}

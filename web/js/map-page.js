@@ -1,0 +1,251 @@
+// The map page for school leaders: a school's attendance area, campus and
+// community assets, with a legend that filters, a list in sync with the map,
+// the landscape of what is missing, and share, download and print.
+// Wires the other modules together; each owns one part of the page.
+
+import { $, el } from './dom.js';
+import { getJSON, config, categories as loadCategories, tiles } from './api.js';
+import { MILE, haversine } from './distance.js';
+import { view, readURL, writeURL } from './url-state.js';
+import { iconFor, popupFor, drawArea } from './layers.js';
+import { shown, renderLegend, renderList, markSelected } from './list.js';
+import { renderSummary, clearSummary } from './landscape.js';
+import { download, geojsonText, csvText } from './downloads.js';
+
+let map, areaLayer, schoolLayer, clusters;
+let categories = {}, schools = [];
+const byExternal = new Map();
+let current = null; // { school, campus, assets, markers: Map(id -> marker), bounds }
+let selectedId = null;
+
+const status = (text) => { $('status').textContent = text; };
+const label = (s) => s.properties.name + (s.properties.level ? ' (' + s.properties.level + ')' : '');
+const fail = (e) => status('Could not load: ' + e.message);
+const popup = (f) => popupFor(categories, f, current ? f.distance : undefined);
+
+function select(id, fromMap) {
+  selectedId = id;
+  markSelected(id, fromMap);
+  const marker = current && current.markers.get(id);
+  if (marker && !fromMap) {
+    clusters.zoomToShowLayer(marker, () => marker.openPopup());
+    // zoomToShowLayer does not call back in every case (a spiderfied cluster
+    // that needs no move); then open the details where the asset is.
+    setTimeout(() => {
+      if (selectedId === id && !document.querySelector('.leaflet-popup')) {
+        const f = current.assets.find((a) => a.id === id);
+        if (f) map.openPopup(popup(f), marker.getLatLng());
+      }
+    }, 700);
+  }
+}
+
+function render() {
+  if (!current) return;
+  const visible = shown(current.assets);
+  renderLegend(categories, current.assets, update);
+  clusters.clearLayers();
+  clusters.addLayers(visible.map((f) => current.markers.get(f.id)));
+  renderList(categories, visible, current.assets.length, selectedId, (id) => select(id, false));
+}
+
+function update() {
+  writeURL();
+  render();
+}
+
+function showDistrict() {
+  current = null;
+  clearSummary();
+  $('filters').hidden = true;
+  $('tools').hidden = true;
+  $('list').replaceChildren();
+  $('count').textContent = '';
+  $('year').disabled = true;
+  $('radius').disabled = true;
+  status(schools.length + ' schools; pick one to see its community');
+  writeURL();
+}
+
+/** The years of a school's areas into the year picker; returns the year shown. */
+function pickYear(areas) {
+  const years = areas.features.map((f) => f.properties.year).sort().reverse();
+  const yearSel = $('year');
+  yearSel.replaceChildren();
+  for (const y of years) yearSel.appendChild(el('option', y)).value = y;
+  if (!years.length) yearSel.appendChild(el('option', 'No attendance area')).value = '';
+  if (!years.includes(view.year)) view.year = '';
+  yearSel.value = view.year || years[0] || '';
+  yearSel.disabled = years.length < 2;
+  return { year: view.year || years[0] || '', hasArea: years.length > 0 };
+}
+
+/** The radius picker; without an attendance area the area is a radius (one mile unless chosen). */
+function pickRadius(hasArea) {
+  const radiusSel = $('radius');
+  radiusSel.options[0].disabled = !hasArea;
+  radiusSel.options[0].textContent = hasArea ? 'Attendance area' : 'Attendance area (none)';
+  const radius = view.radius || (hasArea ? '' : '1');
+  radiusSel.value = radius;
+  radiusSel.disabled = false;
+  return radius;
+}
+
+/** The language filter: the languages present. */
+function pickLanguages() {
+  const langSel = $('lang');
+  const langs = [...new Set(current.assets.flatMap((f) => f.properties.languages || []))].sort();
+  langSel.replaceChildren(el('option', 'Any language'));
+  langSel.options[0].value = '';
+  for (const l of langs) langSel.appendChild(el('option', l)).value = l;
+  if (view.lang && !langs.includes(view.lang)) langSel.appendChild(el('option', view.lang)).value = view.lang;
+  langSel.value = view.lang;
+}
+
+async function showSchool() {
+  areaLayer.clearLayers();
+  clusters.clearLayers();
+  const school = byExternal.get(view.school);
+  if (!school) return showDistrict();
+  status('Loading ' + school.properties.name + '…');
+  $('school-search').value = school.properties.name;
+  const id = encodeURIComponent(view.school);
+  const campus = school.geometry.coordinates;
+  const areas = await getJSON('/collections/catchments/items?school=' + id + '&limit=100');
+  const { year, hasArea } = pickYear(areas);
+  const radius = pickRadius(hasArea);
+  const assetsURL = radius
+    ? '/collections/assets/items?near=' + campus[0] + ',' + campus[1] + '&radius=' + (Number(radius) * MILE) + '&limit=10000'
+    : '/collections/assets/items?school=' + id + (year ? '&year=' + year : '') + '&limit=10000';
+  const [assets, summary] = await Promise.all([
+    getJSON(assetsURL),
+    getJSON('/schools/' + id + '/summary' + (year ? '?year=' + year : '')),
+  ]);
+  const markers = new Map();
+  for (const f of assets.features) {
+    f.distance = f.properties.distance_m !== undefined ? f.properties.distance_m : haversine(campus, f.geometry.coordinates);
+    const [lon, lat] = f.geometry.coordinates;
+    const m = L.marker([lat, lon], { icon: iconFor(categories, f.properties.category), keyboard: false, title: String(f.properties.name) });
+    m.bindPopup(() => popup(f));
+    m.on('click', () => select(f.id, true));
+    markers.set(f.id, m);
+  }
+  current = { school, campus, assets: assets.features, markers };
+  const area = areas.features.find((f) => f.properties.year === year);
+  current.bounds = drawArea(areaLayer, school, area, radius);
+  if (current.bounds) map.fitBounds(current.bounds, { padding: [16, 16], animate: false });
+  const words = radius
+    ? assets.numberMatched + ' assets within ' + radius + (radius === '1' ? ' mile' : ' miles') + ' of the campus' + (hasArea ? '' : ' (the school has no attendance area)')
+    : assets.numberMatched + ' assets in the ' + year + ' attendance area';
+  renderSummary(school.properties.name, words, summary);
+  pickLanguages();
+  $('q').value = view.q;
+  $('sort').value = view.sort;
+  $('filters').hidden = false;
+  $('tools').hidden = false;
+  document.title = school.properties.name + ': community assets · assetmap';
+  status('');
+  update();
+}
+
+function fileStem() {
+  return 'assets-' + (current ? current.school.properties.name.replace(/[^A-Za-z0-9]+/g, '-').toLowerCase() : 'district');
+}
+
+function openSchool(s) {
+  view.school = String(s.properties.external_id);
+  view.year = '';
+  showSchool().catch(fail);
+}
+
+function wire() {
+  const search = $('school-search');
+  $('find').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = search.value.trim().toLowerCase();
+    if (!text) { view.school = ''; showSchool(); return; }
+    const exact = schools.find((s) => label(s).toLowerCase() === text || s.properties.name.toLowerCase() === text);
+    const partial = schools.find((s) => s.properties.name.toLowerCase().includes(text));
+    const hit = exact || partial;
+    if (!hit) { status('No school matches “' + search.value + '”'); return; }
+    openSchool(hit);
+  });
+  search.addEventListener('change', () => {
+    const hit = schools.find((s) => label(s) === search.value);
+    if (hit) openSchool(hit);
+  });
+  $('year').addEventListener('change', (e) => { view.year = e.target.value; showSchool().catch(fail); });
+  $('radius').addEventListener('change', (e) => { view.radius = e.target.value; showSchool().catch(fail); });
+  $('lang').addEventListener('change', (e) => { view.lang = e.target.value; update(); });
+  $('q').addEventListener('input', (e) => { view.q = e.target.value; update(); });
+  $('sort').addEventListener('change', (e) => { view.sort = e.target.value; update(); });
+  $('copy-link').addEventListener('click', async () => {
+    const box = $('share-url');
+    box.value = window.location.href;
+    box.hidden = false;
+    box.select();
+    try { await navigator.clipboard.writeText(window.location.href); status('Link copied'); } catch { status('Copy the link shown below the buttons'); }
+  });
+  $('download-geojson').addEventListener('click', () => {
+    download(fileStem() + '.geojson', 'application/geo+json', geojsonText(shown(current.assets)));
+  });
+  $('download-csv').addEventListener('click', () => {
+    download(fileStem() + '.csv', 'text/csv', csvText(shown(current.assets)));
+  });
+  $('print').addEventListener('click', () => window.print());
+}
+
+/** The district: every school on the map and in the search box. */
+function drawSchools() {
+  const list = $('school-list');
+  for (const s of schools) {
+    list.appendChild(el('option')).value = label(s);
+    const [lon, lat] = s.geometry.coordinates;
+    L.circleMarker([lat, lon], { radius: 4, color: '#12355b', weight: 1, fillOpacity: 0.7, className: 'school-marker' })
+      .bindTooltip(() => el('span', s.properties.name))
+      .on('click', () => openSchool(s))
+      // Keyboard users find schools with the search box; a hundred markers in
+      // the tab order would only be in their way.
+      .on('add', (e) => { const p = e.target.getElement(); if (p) p.setAttribute('tabindex', '-1'); })
+      .addTo(schoolLayer);
+  }
+}
+
+/** Printing changes the map's size: fit the school's area to it again. */
+function refitOnPrint() {
+  const fit = () => {
+    map.invalidateSize({ animate: false });
+    if (current && current.bounds) map.fitBounds(current.bounds, { padding: [8, 8], animate: false });
+  };
+  // Now, and again once the print layout has settled.
+  const refit = () => { fit(); setTimeout(fit, 50); };
+  window.addEventListener('beforeprint', refit);
+  window.addEventListener('afterprint', refit);
+  window.matchMedia('print').addEventListener('change', refit);
+}
+
+async function start() {
+  const started = performance.now();
+  readURL();
+  const [cfg, cats, schoolFC] = await Promise.all([
+    config(), loadCategories(), getJSON('/collections/schools/items?limit=10000'),
+  ]);
+  for (const c of cats.categories) categories[c.id] = c;
+  schools = schoolFC.features.slice().sort((a, b) => a.properties.name.localeCompare(b.properties.name));
+  for (const s of schools) byExternal.set(String(s.properties.external_id), s);
+  map = L.map('map', { keyboard: true, preferCanvas: false }).setView([47.61, -122.33], 11);
+  tiles(cfg, { maxZoom: 19 }).addTo(map);
+  areaLayer = L.layerGroup().addTo(map);
+  schoolLayer = L.layerGroup().addTo(map);
+  clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40 }).addTo(map);
+  drawSchools();
+  wire();
+  refitOnPrint();
+  await showSchool();
+  // Milliseconds from navigation start until the page is usable (read by the browser tests).
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
+  document.body.dataset.scriptMs = String(Math.round(performance.now() - started));
+  document.body.dataset.ready = 'true';
+}
+
+start().catch((e) => status('Could not load the map: ' + e.message));

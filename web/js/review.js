@@ -1,0 +1,79 @@
+// Review page: the queue with each listing's diff, possible duplicates on a
+// small map, and approve/reject. Text from data is set with textContent only.
+
+import { $, el, show, ready } from './dom.js';
+import { getJSON, send, problemText, config, tiles } from './api.js';
+
+const token = () => $('token').value.trim();
+const call = (method, url, body) => send(method, url, body, token());
+
+function item(entry) {
+  const li = el('li', null, 'review-item');
+  const p = entry.proposed.properties;
+  li.appendChild(el('h2', p.name));
+  li.appendChild(el('p', entry.kind + ' · ' + p.category, 'meta'));
+  const table = el('table');
+  const head = table.appendChild(el('thead')).appendChild(el('tr'));
+  for (const h of ['Field', 'Now', 'Proposed']) head.appendChild(el('th', h)).scope = 'col';
+  const body = table.appendChild(el('tbody'));
+  for (const d of entry.diff) {
+    const tr = body.appendChild(el('tr'));
+    tr.appendChild(el('th', d.field)).scope = 'row';
+    tr.appendChild(el('td', show(d.old)));
+    tr.appendChild(el('td', show(d.new)));
+  }
+  li.appendChild(table);
+  const dups = entry.possible_duplicates;
+  li.appendChild(el('p', dups.length ? 'Possible duplicates within 100 m: ' + dups.map((d) => d.name + ' (' + Math.round(d.distance_m) + ' m)').join(', ') : 'No similar listing within 100 m.'));
+  const mapDiv = li.appendChild(el('div', null, 'review-map'));
+  mapDiv.setAttribute('role', 'img');
+  mapDiv.setAttribute('aria-label', 'Map of the proposed location');
+  const actions = li.appendChild(el('div', null, 'actions'));
+  const approve = actions.appendChild(el('button', 'Approve'));
+  approve.type = 'button';
+  const label = actions.appendChild(el('label', 'Reason to reject'));
+  const reason = actions.appendChild(el('input'));
+  reason.id = 'reason-' + entry.asset_id;
+  label.htmlFor = reason.id;
+  const reject = actions.appendChild(el('button', 'Reject'));
+  reject.type = 'button';
+  const result = li.appendChild(el('p', null, 'result'));
+  result.setAttribute('role', 'status');
+  approve.addEventListener('click', async () => {
+    const r = await call('POST', '/review/' + entry.asset_id + '/approve');
+    result.textContent = r.ok ? 'Approved and published.' : 'Could not approve: ' + problemText(r);
+  });
+  reject.addEventListener('click', async () => {
+    if (!reason.value.trim()) { result.textContent = 'Give a reason the organization will read.'; reason.focus(); return; }
+    const r = await call('POST', '/review/' + entry.asset_id + '/reject', { reason: reason.value });
+    result.textContent = r.ok ? 'Rejected.' : 'Could not reject: ' + problemText(r);
+  });
+  return { li, mapDiv, entry };
+}
+
+async function load() {
+  const r = await call('GET', '/review');
+  const queue = $('queue');
+  queue.replaceChildren();
+  if (!r.ok) { $('status').textContent = r.status === 401 ? 'That token is not valid.' : 'Not allowed: ' + problemText(r); return; }
+  $('status').textContent = r.data.items.length + ' waiting for review';
+  const cfg = await config();
+  for (const entry of r.data.items) {
+    const { li, mapDiv } = item(entry);
+    queue.appendChild(li);
+    const [lon, lat] = entry.proposed.geometry.coordinates;
+    const map = L.map(mapDiv, { zoomControl: false, keyboard: false }).setView([lat, lon], 17);
+    tiles(cfg).addTo(map);
+    L.circleMarker([lat, lon], { radius: 7, color: '#b35900' }).addTo(map).bindTooltip(() => el('span', entry.proposed.properties.name));
+    for (const d of entry.possible_duplicates) {
+      getJSON('/collections/assets/items/' + d.id).then((f) => {
+        const [dl, dt] = f.geometry.coordinates;
+        L.circleMarker([dt, dl], { radius: 6, color: '#12355b' }).addTo(map).bindTooltip(() => el('span', f.properties.name));
+      });
+    }
+  }
+}
+
+$('login').addEventListener('submit', (e) => { e.preventDefault(); sessionStorage.setItem('assetmap.editor', token()); load().catch((x) => { $('status').textContent = x.message; }); });
+$('token').value = sessionStorage.getItem('assetmap.editor') || '';
+ready();

@@ -1,0 +1,31 @@
+// What the map page shows, mirrored in the URL so a copied link opens the
+// same view.
+
+export const view = { school: '', year: '', radius: '', hidden: new Set(), lang: '', q: '', sort: 'distance' };
+
+/** Fills `view` from the address bar. */
+export function readURL() {
+  const p = new URL(window.location.href).searchParams;
+  view.school = p.get('school') || '';
+  view.year = p.get('year') || '';
+  view.radius = ['0.5', '1', '2'].includes(p.get('radius')) ? p.get('radius') : '';
+  view.hidden = new Set((p.get('hide') || '').split(',').filter(Boolean));
+  view.lang = p.get('lang') || '';
+  view.q = p.get('q') || '';
+  view.sort = ['distance', 'name', 'category'].includes(p.get('sort')) ? p.get('sort') : 'distance';
+}
+
+/** Writes `view` into the address bar without a new history entry. */
+export function writeURL() {
+  const url = new URL(window.location.href);
+  url.search = '';
+  const set = (k, v) => { if (v) url.searchParams.set(k, v); };
+  set('school', view.school);
+  set('year', view.year);
+  set('radius', view.radius);
+  set('hide', [...view.hidden].sort().join(','));
+  set('lang', view.lang);
+  set('q', view.q);
+  if (view.sort !== 'distance') set('sort', view.sort);
+  history.replaceState(null, '', url);
+}

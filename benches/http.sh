@@ -17,16 +17,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 RUST_LOG=warn $BIN serve --listen 127.0.0.1:$port --database-url "$URL" >"$tmp/server.log" 2>&1 & pid=$!
 until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.1; done
 kill $pid; wait $pid 2>/dev/null || true
-python3 - "$tmp/http.db" "$N" <<'PY'
-import sqlite3, sys, uuid, random
-db, n = sys.argv[1], int(sys.argv[2])
-c = sqlite3.connect(db)
-random.seed(7)
-cats = ['health', 'food', 'library', 'parks_recreation', 'youth_programs', 'community_centre']
-rows = ((str(uuid.UUID(int=random.getrandbits(128), version=4)), f'Asset {i}', cats[i % len(cats)], f'{i} Example Ave', '206-555-0100', '["en"]', 'bench', str(i), 'approved', '2026-11-23T00:00:00Z', '2026-11-23T00:00:00Z', -122.45 + random.random() * 0.23, 47.48 + random.random() * 0.26) for i in range(n))
-c.executemany("INSERT INTO assets (id, name, category, address, phone, languages, source, source_id, status, created_at, updated_at, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-c.commit()
-PY
+python3 benches/seed_sqlite.py "$tmp/http.db" "$N"
 RUST_LOG=warn $BIN serve --no-demo --listen 127.0.0.1:$port --database-url "$URL" >"$tmp/server.log" 2>&1 & pid=$!
 until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.1; done
 base="http://127.0.0.1:$port"

@@ -33,16 +33,7 @@ start_server() {
 echo "== SQLite, $N assets"
 SQLITE_URL="sqlite://$tmp/bench.db"
 $BIN migrate --database-url "$SQLITE_URL" 2>/dev/null
-python3 - "$tmp/bench.db" "$N" <<'PY'
-import sqlite3, sys, uuid, random
-db, n = sys.argv[1], int(sys.argv[2])
-c = sqlite3.connect(db)
-random.seed(42)
-cats = ['health', 'food', 'library', 'parks_recreation', 'youth_programs', 'community_centre']
-rows = ((str(uuid.UUID(int=random.getrandbits(128), version=4)), f'Asset {i}', cats[i % len(cats)], f'{i} Example Ave', '206-555-0100', '["en"]', 'bench', str(i), 'approved', '2026-11-23T00:00:00Z', '2026-11-23T00:00:00Z', -122.45 + random.random() * 0.23, 47.48 + random.random() * 0.26) for i in range(n))
-c.executemany("INSERT INTO assets (id, name, category, address, phone, languages, source, source_id, status, created_at, updated_at, lon, lat) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-c.commit()
-PY
+python3 benches/seed_sqlite.py "$tmp/bench.db" "$N" 42
 echo -n "start-up: "; start_server "$SQLITE_URL"
 kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
 

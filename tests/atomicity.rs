@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 
 mod common;
-use common::{Backend, add_user, call_with, feature, get_json};
+use common::{Backend, add_user, feature, get_json, send_as as send};
 
 on_both_stores!(a_failed_history_entry_undoes_the_whole_change);
 
@@ -87,31 +87,6 @@ async fn rows(b: Backend, url: &str, table: &str) -> i64 {
                 .expect("count")
         }
     }
-}
-
-async fn send(
-    router: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: &str,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let auth = format!("Bearer {token}");
-    let ct = if method == "PATCH" {
-        "application/merge-patch+json"
-    } else {
-        "application/json"
-    };
-    let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
-    let (status, _, out) = call_with(
-        router,
-        method,
-        uri,
-        &[("content-type", ct), ("authorization", &auth)],
-        bytes.unwrap_or_default(),
-    )
-    .await;
-    (status, serde_json::from_slice(&out).unwrap_or(Value::Null))
 }
 
 /// What the store and the index hold, as one comparable value: every table a

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 mod common;
-use common::{Backend, add_user, call, call_with, get_json};
+use common::{Backend, add_user, call, get_json};
 
 on_both_stores!(submit_review_approve_edit_reject);
 
@@ -20,24 +20,7 @@ async fn send(
     token: &str,
     body: &Value,
 ) -> (StatusCode, Value) {
-    let auth = format!("Bearer {token}");
-    let ct = if method == "PATCH" {
-        "application/merge-patch+json"
-    } else {
-        "application/json"
-    };
-    let (status, _, bytes) = call_with(
-        router,
-        method,
-        uri,
-        &[("content-type", ct), ("authorization", &auth)],
-        serde_json::to_vec(body).expect("json"),
-    )
-    .await;
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    common::send_as(router, method, uri, token, Some(body)).await
 }
 
 async fn get_as(router: &axum::Router, uri: &str, token: &str) -> (StatusCode, Value) {

@@ -346,3 +346,33 @@ pub fn feature(name: &str) -> serde_json::Value {
         }
     })
 }
+
+/// Sends JSON (a merge patch for PATCH) with a bearer token; returns the status
+/// and the parsed answer (null when there is none).
+pub async fn send_as(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    let auth = format!("Bearer {token}");
+    let ct = if method == "PATCH" {
+        "application/merge-patch+json"
+    } else {
+        "application/json"
+    };
+    let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
+    let (status, _, out) = call_with(
+        router,
+        method,
+        uri,
+        &[("content-type", ct), ("authorization", &auth)],
+        bytes.unwrap_or_default(),
+    )
+    .await;
+    (
+        status,
+        serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null),
+    )
+}

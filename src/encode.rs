@@ -9,7 +9,7 @@ use geo::MultiPolygon;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{Asset, AssetFields, Catchment, School};
+use crate::domain::{Asset, Catchment, School};
 
 /// One feature's GeoJSON text and where its `properties` object opens.
 #[derive(Debug, Clone)]
@@ -65,8 +65,21 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
 
 #[derive(Serialize)]
 struct AssetProperties<'a> {
-    #[serde(flatten)]
-    fields: &'a AssetFields,
+    name: &'a str,
+    category: &'a str,
+    description: &'a Option<String>,
+    address: &'a Option<String>,
+    phone: &'a Option<String>,
+    email: &'a Option<String>,
+    website: &'a Option<String>,
+    languages: &'a [String],
+    hours: &'a Option<String>,
+    accessibility: &'a Option<String>,
+    ages_served: &'a Option<String>,
+    services: &'a [String],
+    source: &'a Option<String>,
+    source_id: &'a Option<String>,
+    last_verified: Option<String>,
     status: &'static str,
     created_at: String,
     updated_at: String,
@@ -94,20 +107,35 @@ fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> Featur
 
 /// An asset's Feature. Every model field is present (null when unknown) so that
 /// GIS clients see one schema; the kept extra properties follow.
-pub fn asset_feature(a: &Asset) -> FeatureBytes {
+pub fn asset_feature(asset: &Asset) -> FeatureBytes {
+    let a = &asset.fields;
     let props = AssetProperties {
-        fields: &a.fields,
-        status: a.status.as_str(),
-        created_at: a
+        name: &a.name,
+        category: &a.category,
+        description: &a.description,
+        address: &a.address,
+        phone: &a.phone,
+        email: &a.email,
+        website: &a.website,
+        languages: &a.languages,
+        hours: &a.hours,
+        accessibility: &a.accessibility,
+        ages_served: &a.ages_served,
+        services: &a.services,
+        source: &a.source,
+        source_id: &a.source_id,
+        last_verified: a.last_verified.map(|d| d.to_string()),
+        status: asset.status.as_str(),
+        created_at: asset
             .created_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        updated_at: a
+        updated_at: asset
             .updated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        extra: &a.fields.extra,
+        extra: &a.extra,
     };
-    let at = a.fields.location;
-    point_feature(&a.id.to_string(), at.lon(), at.lat(), &props)
+    let at = a.location;
+    point_feature(&asset.id.to_string(), at.lon(), at.lat(), &props)
 }
 
 #[derive(Serialize)]
@@ -195,7 +223,7 @@ pub fn write_multipolygon(out: &mut Vec<u8>, mp: &MultiPolygon<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Location, Status};
+    use crate::domain::{AssetFields, Location, Status};
     use chrono::Utc;
     use uuid::Uuid;
 

@@ -77,11 +77,7 @@ impl Status {
 /// [`Asset`] embeds it, validation and every importer produce it, the encoder
 /// and both stores read it. A new field goes here, in one migration per store
 /// (with its column in each store's row mapping), and in the encoder.
-///
-/// `Serialize` writes the model's properties of a Feature, in the order the API
-/// shows them; the location (the geometry) and the extra properties (which follow
-/// the server's own) are written by the encoder.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssetFields {
     pub name: String,
     /// A taxonomy id (see [`crate::domain::taxonomy`]).
@@ -103,10 +99,8 @@ pub struct AssetFields {
     /// Provenance: the asset's id in that data set; re-imports are keyed on (source, source_id).
     pub source_id: Option<String>,
     pub last_verified: Option<NaiveDate>,
-    #[serde(skip)]
     pub location: Location,
     /// Properties a source brought that the model does not name; kept and given back.
-    #[serde(skip)]
     pub extra: Map<String, Value>,
 }
 

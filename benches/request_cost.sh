@@ -5,12 +5,13 @@
 # difference divided by K is the cost of a request. Instruction counts do not
 # depend on what else the shared machine is doing, so small changes show.
 # Usage: benches/request_cost.sh [K] [N]   (K requests per read, N generated assets; needs valgrind)
+# ASSETMAP_BIN=path measures another build of assetmap (e.g. before a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 K=${1:-1000}; N=${2:-10000}
-cargo build --release --quiet
 cargo build --release --quiet --example replay
-BIN=$PWD/target/release/assetmap; REPLAY=$PWD/target/release/examples/replay
+if [ -z "${ASSETMAP_BIN:-}" ]; then cargo build --release --quiet; fi
+BIN=$(realpath "${ASSETMAP_BIN:-target/release/assetmap}"); REPLAY=$PWD/target/release/examples/replay
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null || true' EXIT
 URL="sqlite://$tmp/db.db"

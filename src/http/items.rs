@@ -7,15 +7,14 @@ use std::io::Write;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use uuid::Uuid;
 
-use super::AppState;
 use super::error::ApiError;
-use super::geojson::{GEOJSON, geojson};
+use super::geojson::geojson;
 use super::params::Params;
+use super::{AppState, BaseUrl};
 use crate::domain::SchoolRef;
 use crate::index::PageCounts;
 
@@ -87,7 +86,7 @@ async fn items(
     State(state): State<AppState>,
     Path(collection): Path<String>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
 ) -> Result<Response, ApiError> {
     let allowed = match collection.as_str() {
         "assets" => ASSET_PARAMS,
@@ -99,7 +98,6 @@ async fn items(
     let mut errors = Vec::new();
     params.check_format(&mut errors);
     let (limit, offset) = params.paging(&mut errors);
-    let base = state.base_url(&headers);
     let path = format!("/collections/{collection}/items");
     let mut out = Vec::with_capacity(1024 + limit.min(2_000) * 640);
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
@@ -143,7 +141,7 @@ async fn item(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(raw.as_deref(), &["f"])?;
     let mut errors = Vec::new();
@@ -167,14 +165,14 @@ async fn item(
     // Add the links a Feature response carries, inside the Feature object.
     if out.last() == Some(&b'}') {
         out.pop();
-        let base = state.base_url(&headers);
-        let links = serde_json::json!([
-            {"rel": "self", "type": GEOJSON, "href": format!("{base}/collections/{collection}/items/{id}")},
-            {"rel": "collection", "type": "application/json", "href": format!("{base}/collections/{collection}")},
-        ]);
-        out.extend_from_slice(b",\"links\":");
-        let _ = serde_json::to_writer(&mut out, &links);
-        out.push(b'}');
+        let collection_href = format!("{base}/collections/{collection}");
+        out.extend_from_slice(
+            b",\"links\":[{\"rel\":\"self\",\"type\":\"application/geo+json\",\"href\":",
+        );
+        json_str(&mut out, &format!("{collection_href}/items/{id}"));
+        out.extend_from_slice(b"},{\"rel\":\"collection\",\"type\":\"application/json\",\"href\":");
+        json_str(&mut out, &collection_href);
+        out.extend_from_slice(b"}]}");
     }
     Ok(geojson(out))
 }

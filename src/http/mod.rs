@@ -20,9 +20,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::index::Index;
@@ -107,9 +107,41 @@ impl AppState {
     }
 }
 
+/// The base URL for links, read from the request's headers without copying
+/// them (the read path takes this instead of a whole `HeaderMap`).
+pub struct BaseUrl(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(BaseUrl(state.base_url(&parts.headers)))
+    }
+}
+
+/// `nosniff` and the referrer policy on every response; the content security
+/// policy unless the handler set its own.
+fn security_headers(mut r: Response, csp: HeaderValue) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(csp);
+    r
+}
+
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let csp = web::content_security_policy(&state.web.tile_url);
+    let csp = HeaderValue::from_str(&web::content_security_policy(&state.web.tile_url))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .merge(ogc::routes())
         .merge(items::routes())
@@ -132,18 +164,10 @@ pub fn router(state: AppState) -> Router {
                 Method::OPTIONS,
             ]),
         )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("content-security-policy"),
-            HeaderValue::from_str(&csp)
-                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
-        ))
+        // The security headers of every response, set in one pass.
+        .layer(axum::middleware::map_response(move |r: Response| {
+            let csp = csp.clone();
+            async move { security_headers(r, csp) }
+        }))
         .layer(TraceLayer::new_for_http())
 }

@@ -34,7 +34,12 @@ async fn main() -> anyhow::Result<()> {
         async move { replay(&recorded, &uri) }
     });
     let listener = tokio::net::TcpListener::bind(&args[1]).await?;
-    axum::serve(listener, app).await?;
+    // Ends on Ctrl-C (SIGINT), which a background process otherwise ignores.
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
 

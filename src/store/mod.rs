@@ -133,6 +133,17 @@ pub struct UpsertReport {
     pub updated: usize,
 }
 
+impl UpsertReport {
+    /// Counts one row: inserted, or else updated.
+    pub fn count(&mut self, inserted: bool) {
+        if inserted {
+            self.inserted += 1;
+        } else {
+            self.updated += 1;
+        }
+    }
+}
+
 /// The storage interface. Implementations commit before they return `Ok`.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -134,11 +134,7 @@ impl Store for PostgresStore {
             let id: Uuid = row.try_get("id")?;
             let created_at: DateTime<Utc> = row.try_get("created_at")?;
             let inserted: bool = row.try_get("inserted")?;
-            if inserted {
-                report.inserted += 1;
-            } else {
-                report.updated += 1;
-            }
+            report.count(inserted);
             let mut stored = a.clone();
             stored.id = id;
             stored.created_at = created_at;
@@ -179,11 +175,7 @@ impl Store for PostgresStore {
             .bind(Json(&s.extra))
             .fetch_one(&mut *tx)
             .await?;
-            if inserted {
-                report.inserted += 1;
-            } else {
-                report.updated += 1;
-            }
+            report.count(inserted);
             let mut stored = s.clone();
             stored.id = id;
             out.push(stored);
@@ -375,11 +367,7 @@ impl Store for PostgresStore {
             .bind(geometry)
             .fetch_one(&mut *tx)
             .await?;
-            if inserted {
-                report.inserted += 1;
-            } else {
-                report.updated += 1;
-            }
+            report.count(inserted);
         }
         tx.commit().await?;
         Ok(report)

@@ -410,11 +410,7 @@ impl Store for SqliteStore {
             .bind(geometry)
             .execute(&mut *tx)
             .await?;
-            if replaced > 0 {
-                report.updated += 1;
-            } else {
-                report.inserted += 1;
-            }
+            report.count(replaced == 0);
         }
         tx.commit().await?;
         Ok(report)

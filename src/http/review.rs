@@ -141,6 +141,7 @@ async fn reject(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    // A caller who may not review hears so before hearing about the reason.
     reviewer(&caller)?;
     let id = parse_id(&id)?;
     let reason = serde_json::from_slice::<Value>(&body)

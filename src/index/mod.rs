@@ -130,15 +130,6 @@ impl Index {
         self.len() == 0
     }
 
-    /// Checks that a query can run (its school and year exist).
-    pub fn check(&self, q: &AssetQuery) -> Result<(), IndexError> {
-        let st = self.read();
-        if let Some(a) = &q.area {
-            st.resolve_area(a)?;
-        }
-        Ok(())
-    }
-
     /// Writes the page of a query as comma-separated Features into `out` and
     /// returns the counts. With `near`, each Feature carries `distance_m`.
     pub fn write_assets(

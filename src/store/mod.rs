@@ -54,16 +54,6 @@ pub enum RowChange {
     Delete,
 }
 
-impl RowChange {
-    /// The asset's new version, when the row gets one.
-    pub fn asset(&self) -> Option<&Asset> {
-        match self {
-            RowChange::Insert(a) | RowChange::Replace(a) => Some(a),
-            RowChange::Keep | RowChange::Delete => None,
-        }
-    }
-}
-
 /// What a [`Change`] does to the proposal awaiting review.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RevisionChange {

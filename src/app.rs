@@ -79,6 +79,10 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             args.signups_per_hour,
             std::time::Duration::from_secs(3600),
         )),
+        suggestions: Arc::new(crate::http::limit::RateLimit::new(
+            args.suggestions_per_hour,
+            std::time::Duration::from_secs(3600),
+        )),
         submissions: Arc::new(crate::http::limit::RateLimit::new(
             args.submissions_per_hour,
             std::time::Duration::from_secs(3600),

@@ -72,6 +72,9 @@ pub struct ServeArgs {
     /// Organization sign-ups allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SIGNUPS_PER_HOUR", default_value_t = 10)]
     pub signups_per_hour: u32,
+    /// Families' suggestions of a missing asset allowed per client address and hour.
+    #[arg(long, env = "ASSETMAP_SUGGESTIONS_PER_HOUR", default_value_t = 10)]
+    pub suggestions_per_hour: u32,
     /// Writes by organizations allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SUBMISSIONS_PER_HOUR", default_value_t = 120)]
     pub submissions_per_hour: u32,
@@ -148,12 +151,16 @@ pub struct JoinArgs {
 pub enum UserCommand {
     /// Add a user and print their token (shown this once; only its hash is kept).
     Add {
-        /// admin, editor or organization.
+        /// admin, editor, organization or school (school staff).
         #[arg(long)]
         role: String,
         /// The person's or organization's name.
         #[arg(long)]
         name: String,
+        /// A school the `school` user works for (the API's id or the
+        /// district's); repeat for several.
+        #[arg(long = "school", value_name = "ID")]
+        schools: Vec<String>,
         #[command(flatten)]
         db: DbArgs,
     },

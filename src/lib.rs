@@ -7,7 +7,7 @@
 //!                   └─ demo     the embedded Seattle set, loaded into an empty database
 //! ─────────────────────────────────────────────────────────────────────────────────────
 //! http      axum router over AppState: OGC API – Features reads, writes, review,
-//!           sign-up, summary, reports, exports, the page (one file per route group;
+//!           sign-up, suggestions, partnerships, gaps, summary, reports, exports, the page (one file per route group;
 //!           body, geojson, limit, params, error are its helpers)
 //! ─────────────────────────────────────────────────────────────────────────────────────
 //! service   the one way to write: validate → Store::commit (change + history, one
@@ -17,6 +17,7 @@
 //! hsds      Open Referral HSDS in and out (json, tables, languages)
 //! export    streams what a query matches as GeoJSON, GeoJSON lines or CSV
 //! join      tags points with the areas that contain them (the bulk catchment join)
+//! gaps      the gap analysis: a landscape by pillar and domain, with the partners
 //! ─────────────────────────────────────────────────────────────────────────────────────
 //! index     R-trees + each feature's GeoJSON bytes + every school area's members;
 //!           the query type and its parsing (index::query) for API and CLI alike
@@ -25,6 +26,7 @@
 //! encode    each feature's GeoJSON bytes, made once per change
 //! ─────────────────────────────────────────────────────────────────────────────────────
 //! domain    assets (AssetFields), schools and SchoolRef, catchments, taxonomy, users,
+//!           partnerships,
 //!           validation, bbox, sphere math: plain types and rules, no axum, no sqlx
 //! ```
 //!
@@ -44,6 +46,7 @@ pub mod demo;
 pub mod domain;
 pub mod encode;
 pub mod export;
+pub mod gaps;
 pub mod hsds;
 pub mod http;
 pub mod import;

@@ -3,13 +3,16 @@
 pub mod asset;
 pub mod bbox;
 pub mod organization;
+pub mod partnership;
 pub mod school;
 pub mod sphere;
+pub mod suggestion;
 pub mod taxonomy;
 pub mod user;
 pub mod validate;
 
 pub use asset::{Asset, AssetFields, Location, LocationError, Status};
 pub use bbox::{Bbox, BboxError};
+pub use partnership::{Partnership, PartnershipFields, PartnershipStatus};
 pub use school::{Catchment, School, SchoolRef, SchoolYear};
 pub use user::{Role, User};

@@ -1,22 +1,96 @@
-//! The category taxonomy: the one list of asset categories, their labels, aliases and pillars.
+//! The category taxonomy: the one list of asset categories, their labels,
+//! aliases, community-schools pillars and need domains.
 //!
 //! A school's community-asset inventory sorts assets into about twenty top-level
 //! categories. Each category carries the aliases that real source files use for it
-//! (`park`, `community_centre`, `farmers_market`, ...) and the California
-//! community-schools pillar it most often serves, so that a gap analysis can be
-//! read by pillar later. Anything that matches no alias becomes [`OTHER`], with the
-//! original value kept by the importer.
+//! (`park`, `community_centre`, `farmers_market`, ...), the California
+//! community-schools pillars it serves and the need domain it belongs to, so that
+//! the gap analysis reads by pillar and by domain. Anything that matches no alias
+//! becomes [`OTHER`], with the original value kept by the importer.
 
 use serde::Serialize;
 
 /// The four pillars of California's community-schools framework.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pillar {
     IntegratedStudentSupports,
     FamilyAndCommunityEngagement,
     CollaborativeLeadership,
     ExtendedLearning,
+}
+
+impl Pillar {
+    /// Every pillar, in the framework's order.
+    pub const ALL: [Pillar; 4] = [
+        Pillar::IntegratedStudentSupports,
+        Pillar::FamilyAndCommunityEngagement,
+        Pillar::CollaborativeLeadership,
+        Pillar::ExtendedLearning,
+    ];
+
+    /// The identifier used in the API and in CSV column names.
+    pub fn id(self) -> &'static str {
+        match self {
+            Pillar::IntegratedStudentSupports => "integrated_student_supports",
+            Pillar::FamilyAndCommunityEngagement => "family_and_community_engagement",
+            Pillar::CollaborativeLeadership => "collaborative_leadership",
+            Pillar::ExtendedLearning => "extended_learning",
+        }
+    }
+
+    /// The pillar as the framework names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Pillar::IntegratedStudentSupports => "Integrated student supports",
+            Pillar::FamilyAndCommunityEngagement => "Family and community engagement",
+            Pillar::CollaborativeLeadership => "Collaborative leadership and practices",
+            Pillar::ExtendedLearning => "Extended learning time and opportunities",
+        }
+    }
+
+    /// The pillar with this identifier.
+    pub fn parse(id: &str) -> Option<Pillar> {
+        Pillar::ALL.into_iter().find(|p| p.id() == id)
+    }
+}
+
+/// The need domains a community-schools needs assessment sorts services into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    ChildAndYouthServices,
+    HealthAndWellness,
+    CommunityActivitiesAndResources,
+    FamilyServices,
+}
+
+impl Domain {
+    /// Every domain, in report order.
+    pub const ALL: [Domain; 4] = [
+        Domain::ChildAndYouthServices,
+        Domain::HealthAndWellness,
+        Domain::CommunityActivitiesAndResources,
+        Domain::FamilyServices,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Domain::ChildAndYouthServices => "child_and_youth_services",
+            Domain::HealthAndWellness => "health_and_wellness",
+            Domain::CommunityActivitiesAndResources => "community_activities_and_resources",
+            Domain::FamilyServices => "family_services",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Domain::ChildAndYouthServices => "Child and youth services",
+            Domain::HealthAndWellness => "Health and wellness",
+            Domain::CommunityActivitiesAndResources => "Community activities and resources",
+            Domain::FamilyServices => "Family services",
+        }
+    }
 }
 
 /// One top-level category.
@@ -28,12 +102,15 @@ pub struct Category {
     pub label: &'static str,
     /// Values found in source files that mean this category (lower case, `_` for spaces).
     pub aliases: &'static [&'static str],
-    /// The community-schools pillar this category usually serves.
-    pub pillar: Option<Pillar>,
+    /// The community-schools pillars this category serves, the main one first.
+    pub pillars: &'static [Pillar],
+    /// The need domain this category belongs to (`None` only for [`OTHER`]).
+    pub domain: Option<Domain>,
     /// Marker colour on the map (hex), so the page and the legend agree.
     pub color: &'static str,
 }
 
+use Domain::*;
 use Pillar::*;
 
 /// The category every unknown value falls into.
@@ -45,7 +122,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "health",
         label: "Health care",
-        pillar: Some(IntegratedStudentSupports),
+        pillars: &[IntegratedStudentSupports],
+        domain: Some(HealthAndWellness),
         color: "#d62728",
         aliases: &[
             "clinic",
@@ -67,7 +145,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "mental_health",
         label: "Mental health",
-        pillar: Some(IntegratedStudentSupports),
+        pillars: &[IntegratedStudentSupports],
+        domain: Some(HealthAndWellness),
         color: "#9467bd",
         aliases: &[
             "mental_health_provider",
@@ -84,7 +163,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "food",
         label: "Food",
-        pillar: Some(IntegratedStudentSupports),
+        pillars: &[IntegratedStudentSupports, FamilyAndCommunityEngagement],
+        domain: Some(FamilyServices),
         color: "#ff7f0e",
         aliases: &[
             "food_bank",
@@ -105,7 +185,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "housing",
         label: "Housing and shelter",
-        pillar: Some(IntegratedStudentSupports),
+        pillars: &[IntegratedStudentSupports],
+        domain: Some(FamilyServices),
         color: "#8c564b",
         aliases: &[
             "shelter",
@@ -119,7 +200,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "youth_programs",
         label: "Youth programs and after-school",
-        pillar: Some(ExtendedLearning),
+        pillars: &[ExtendedLearning],
+        domain: Some(ChildAndYouthServices),
         color: "#e377c2",
         aliases: &[
             "youth",
@@ -139,7 +221,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "education",
         label: "Tutoring and education",
-        pillar: Some(ExtendedLearning),
+        pillars: &[ExtendedLearning],
+        domain: Some(ChildAndYouthServices),
         color: "#17becf",
         aliases: &[
             "tutoring",
@@ -156,7 +239,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "early_learning",
         label: "Early learning and child care",
-        pillar: Some(IntegratedStudentSupports),
+        pillars: &[IntegratedStudentSupports, ExtendedLearning],
+        domain: Some(ChildAndYouthServices),
         color: "#bcbd22",
         aliases: &[
             "child_care",
@@ -172,14 +256,16 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "library",
         label: "Library",
-        pillar: Some(ExtendedLearning),
+        pillars: &[ExtendedLearning, FamilyAndCommunityEngagement],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#1f77b4",
         aliases: &["libraries", "public_library", "branch_library"],
     },
     Category {
         id: "parks_recreation",
         label: "Parks and recreation",
-        pillar: Some(ExtendedLearning),
+        pillars: &[ExtendedLearning],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#2ca02c",
         aliases: &[
             "park",
@@ -200,7 +286,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "community_centre",
         label: "Community centre",
-        pillar: Some(FamilyAndCommunityEngagement),
+        pillars: &[FamilyAndCommunityEngagement, ExtendedLearning],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#7f7f7f",
         aliases: &[
             "community_center",
@@ -217,7 +304,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "arts_culture",
         label: "Arts and culture",
-        pillar: Some(ExtendedLearning),
+        pillars: &[ExtendedLearning],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#aec7e8",
         aliases: &[
             "arts",
@@ -235,7 +323,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "faith",
         label: "Faith communities",
-        pillar: Some(FamilyAndCommunityEngagement),
+        pillars: &[FamilyAndCommunityEngagement],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#c5b0d5",
         aliases: &[
             "church",
@@ -250,7 +339,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "family_support",
         label: "Family support",
-        pillar: Some(FamilyAndCommunityEngagement),
+        pillars: &[FamilyAndCommunityEngagement, IntegratedStudentSupports],
+        domain: Some(FamilyServices),
         color: "#ff9896",
         aliases: &[
             "family",
@@ -268,7 +358,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "employment",
         label: "Employment and job training",
-        pillar: Some(FamilyAndCommunityEngagement),
+        pillars: &[FamilyAndCommunityEngagement],
+        domain: Some(FamilyServices),
         color: "#98df8a",
         aliases: &[
             "jobs",
@@ -281,7 +372,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "legal_aid",
         label: "Legal aid and immigration",
-        pillar: Some(FamilyAndCommunityEngagement),
+        pillars: &[FamilyAndCommunityEngagement],
+        domain: Some(FamilyServices),
         color: "#c49c94",
         aliases: &[
             "legal",
@@ -294,14 +386,16 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "transportation",
         label: "Transportation",
-        pillar: Some(IntegratedStudentSupports),
+        pillars: &[IntegratedStudentSupports],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#f7b6d2",
         aliases: &["transit", "bus", "transport", "bike_share"],
     },
     Category {
         id: "civic",
         label: "Government and civic services",
-        pillar: Some(CollaborativeLeadership),
+        pillars: &[CollaborativeLeadership],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#dbdb8d",
         aliases: &[
             "government",
@@ -317,7 +411,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: "business",
         label: "Businesses and partners",
-        pillar: Some(CollaborativeLeadership),
+        pillars: &[CollaborativeLeadership],
+        domain: Some(CommunityActivitiesAndResources),
         color: "#9edae5",
         aliases: &[
             "businesses",
@@ -333,7 +428,8 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         id: OTHER,
         label: "Other",
-        pillar: None,
+        pillars: &[],
+        domain: None,
         color: "#393b79",
         aliases: &[],
     },
@@ -456,6 +552,21 @@ mod tests {
         }
         assert_eq!(CATEGORIES.last().map(|c| c.id), Some(OTHER));
         assert!(CATEGORIES.len() >= 15 && CATEGORIES.len() <= 21);
+    }
+
+    #[test]
+    fn every_category_but_other_has_pillars_and_a_domain_and_every_pillar_is_served() {
+        for c in CATEGORIES.iter().filter(|c| c.id != OTHER) {
+            assert!(!c.pillars.is_empty(), "{} has no pillar", c.id);
+            assert!(c.domain.is_some(), "{} has no domain", c.id);
+        }
+        for p in Pillar::ALL {
+            assert!(CATEGORIES.iter().any(|c| c.pillars.contains(&p)), "{p:?}");
+            assert_eq!(Pillar::parse(p.id()), Some(p));
+        }
+        for d in Domain::ALL {
+            assert!(CATEGORIES.iter().any(|c| c.domain == Some(d)), "{d:?}");
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum Role {
     Editor,
     /// A community organization: its own listings only, after review.
     Organization,
+    /// School staff: the partnerships of their own schools, nothing else.
+    School,
 }
 
 impl Role {
@@ -25,6 +27,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Editor => "editor",
             Role::Organization => "organization",
+            Role::School => "school",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -32,6 +35,7 @@ impl Role {
             "admin" => Some(Role::Admin),
             "editor" => Some(Role::Editor),
             "organization" => Some(Role::Organization),
+            "school" => Some(Role::School),
             _ => None,
         }
     }
@@ -47,7 +51,21 @@ pub struct User {
     pub id: Uuid,
     pub name: String,
     pub role: Role,
+    /// The schools a `school` user works for (empty for every other role).
+    pub schools: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    /// Whether this user keeps the partnerships of a school: editors and admins
+    /// of every school, school staff of their own.
+    pub fn manages_school(&self, school: Uuid) -> bool {
+        match self.role {
+            Role::Admin | Role::Editor => true,
+            Role::School => self.schools.contains(&school),
+            Role::Organization => false,
+        }
+    }
 }
 
 /// A new random token. Fails only if the operating system has no randomness.
@@ -80,9 +98,30 @@ mod tests {
 
     #[test]
     fn roles() {
-        for r in [Role::Admin, Role::Editor, Role::Organization] {
+        for r in [Role::Admin, Role::Editor, Role::Organization, Role::School] {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert!(Role::Editor.publishes() && !Role::Organization.publishes());
+        assert!(!Role::School.publishes());
+        let school = Uuid::new_v4();
+        let staff = User {
+            id: Uuid::new_v4(),
+            name: "staff".into(),
+            role: Role::School,
+            schools: vec![school],
+            created_at: Utc::now(),
+        };
+        assert!(staff.manages_school(school) && !staff.manages_school(Uuid::new_v4()));
+        let org = User {
+            role: Role::Organization,
+            schools: Vec::new(),
+            ..staff.clone()
+        };
+        assert!(!org.manages_school(school));
+        let editor = User {
+            role: Role::Editor,
+            ..org
+        };
+        assert!(editor.manages_school(school));
     }
 }

@@ -25,7 +25,7 @@ fn v(field: &str, detail: impl Into<String>) -> Violation {
 /// returns) and they are ignored.
 const READ_ONLY: &[&str] = &["status", "created_at", "updated_at", "distance_m", "id"];
 
-fn opt_text(
+pub(super) fn opt_text(
     props: &Map<String, Value>,
     key: &str,
     max: usize,

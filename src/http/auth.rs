@@ -41,3 +41,22 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller(user))
     }
 }
+
+/// `Option<Caller>`: nobody when no `Authorization` header is sent; a header
+/// with a token that is not valid is still refused (401).
+impl axum::extract::OptionalFromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}

@@ -5,8 +5,10 @@
 //!   read path); `openapi`: `/api`; `health`: `/healthz`, `/readyz`;
 //! - `summary`: a school's landscape and the taxonomy; `reports`: coverage and the
 //!   catchment join; `export`: whole-collection downloads;
+//! - `partnerships`: a school's partnerships; `gaps`: the gap analysis by pillar
+//!   and domain, per school and for the district;
 //! - `write`: asset writes; `review`: the review queue, approve/reject, history;
-//!   `signup`: organizations' sign-up;
+//!   `signup`: organizations' sign-up; `suggestions`: families' suggestions;
 //! - `web`: the map, registration and review pages and their static files.
 //!
 //! Helpers: `params` (query strings that refuse what they do not know), `body`
@@ -33,6 +35,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod export;
+pub mod gaps;
 pub mod geojson;
 pub mod health;
 pub mod items;
@@ -40,9 +43,11 @@ pub mod limit;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
+pub mod partnerships;
 pub mod reports;
 pub mod review;
 pub mod signup;
+pub mod suggestions;
 pub mod summary;
 pub mod web;
 pub mod write;
@@ -73,6 +78,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Sign-ups allowed per client address.
     pub signups: Arc<limit::RateLimit>,
+    /// Families' suggestions allowed per client address.
+    pub suggestions: Arc<limit::RateLimit>,
     /// Organizations' writes allowed per client address.
     pub submissions: Arc<limit::RateLimit>,
 }
@@ -148,8 +155,11 @@ pub fn router(state: AppState) -> Router {
         .merge(summary::routes())
         .merge(openapi::routes())
         .merge(health::routes())
+        .merge(partnerships::routes())
+        .merge(gaps::routes())
         .merge(review::routes())
         .merge(signup::routes())
+        .merge(suggestions::routes())
         .merge(export::routes())
         .merge(reports::routes())
         .merge(write::routes())

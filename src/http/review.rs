@@ -1,4 +1,4 @@
-//! The review queue: what organizations submitted, with a field-by-field diff
+//! The review queue: what organizations submitted and families suggested, with a field-by-field diff
 //! and possible duplicates; approve or reject (with a reason the organization
 //! can read in the listing's history); and every listing's history.
 
@@ -18,7 +18,7 @@ use super::error::{ApiError, FieldError, Location};
 use super::write::parse_id;
 use crate::domain::Status;
 use crate::index::AssetQuery;
-use crate::service::{diff, feature_value};
+use crate::service::{diff, feature_value, suggestion_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -93,9 +93,12 @@ async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
     let mut items = Vec::new();
     for a in state.store.assets_with_status(Status::Pending).await? {
         let proposed = feature_value(&a);
+        // A family's suggestion: how they know it and who to ask back.
+        let suggestion = suggestion_of(&state.store.history(a.id).await?);
         items.push(json!({
             "asset_id": a.id,
-            "kind": "new listing",
+            "kind": if suggestion.is_some() { "family suggestion" } else { "new listing" },
+            "suggestion": suggestion,
             "submitted_by": state.store.owner_of(a.id).await?,
             "submitted_at": a.updated_at,
             "current": Value::Null,

@@ -11,6 +11,7 @@ use super::error::{ApiError, FieldError};
 use super::params::Params;
 use crate::domain::SchoolRef;
 use crate::domain::taxonomy::{self, CATEGORIES};
+use crate::gaps::{area_words, gap_statement};
 use crate::index::{AreaSelector, Landscape};
 
 pub fn routes() -> Router<AppState> {
@@ -19,35 +20,9 @@ pub fn routes() -> Router<AppState> {
         .route("/categories", get(categories))
 }
 
-/// Distance for people: metres under 1 km, else km with one decimal.
-pub fn human_distance(m: f64) -> String {
-    if m < 1000.0 {
-        format!("{:.0} m", m)
-    } else {
-        format!("{:.1} km", m / 1000.0)
-    }
-}
-
-/// The plain statement of a gap, e.g. "No mental health provider within the
-/// area; nearest 2.3 km away".
-pub fn gap_statement(label: &str, nearest_m: Option<f64>, area: &str) -> String {
-    let what = label.to_lowercase();
-    match nearest_m {
-        Some(d) => format!(
-            "No {what} within {area}; nearest {} away.",
-            human_distance(d)
-        ),
-        None => format!("No {what} within {area}, nor anywhere in the data."),
-    }
-}
-
 /// The JSON summary of a landscape.
 pub fn summary_json(l: &Landscape) -> Value {
-    let area_words = match (&l.year, l.radius_m) {
-        (Some(y), _) => format!("the {y} attendance area"),
-        (None, Some(r)) => format!("{} of the campus", human_distance(r)),
-        (None, None) => "the area".to_owned(),
-    };
+    let area_words = area_words(l);
     let mut gaps = Vec::new();
     let categories: Vec<Value> = l
         .categories
@@ -66,7 +41,8 @@ pub fn summary_json(l: &Landscape) -> Value {
             json!({
                 "category": c.category,
                 "label": label,
-                "pillar": cat.and_then(|c| c.pillar),
+                "pillars": cat.map(|c| c.pillars).unwrap_or_default(),
+                "domain": cat.and_then(|c| c.domain),
                 "count": c.count,
                 "nearest": c.nearest.as_ref().map(|n| json!({
                     "id": n.id,

@@ -43,7 +43,7 @@ use crate::domain::{Asset, Bbox, Catchment, School, SchoolRef, SchoolYear, Statu
 use crate::encode::FeatureBytes;
 
 use entries::Slot;
-pub use landscape::{CategoryLandscape, Landscape, Nearest};
+pub use landscape::{AssetBrief, CategoryLandscape, Landscape, Nearest};
 pub use query::{
     AreaSelector, AssetQuery, CRS84, CategorySet, Filters, IdPage, PageCounts, parse_bbox,
     parse_school, parse_year,

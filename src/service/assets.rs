@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::features::{diff, feature_value};
 use super::{Service, ServiceError, reviewed};
 use crate::domain::validate;
-use crate::domain::{Asset, AssetFields, Status, User};
+use crate::domain::{Asset, AssetFields, Role, Status, User};
 use crate::store::{Change, HistoryRecord, RevisionChange, RowChange};
 
 /// What a write to an existing asset did.
@@ -26,6 +26,11 @@ impl Service {
     /// A new asset from a Feature. An organization's new listing is pending
     /// and owned by it; an editor's is published.
     pub async fn create(&self, by: &User, feature: &Value) -> Result<Asset, ServiceError> {
+        if by.role == Role::School {
+            return Err(ServiceError::Forbidden(
+                "school staff keep their schools' partnerships; assets are written by editors and organizations",
+            ));
+        }
         let fields = validate::feature(feature)?;
         let pending = reviewed(by);
         let status = if pending {

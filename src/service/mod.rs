@@ -21,11 +21,15 @@ use crate::store::{Change, RowChange, Store, StoreError, UpsertReport};
 
 mod assets;
 mod features;
+mod partnerships;
 mod review;
 mod signup;
+mod suggestions;
 
 pub use assets::Written;
 pub use features::{diff, feature_value};
+pub use partnerships::fields_diff;
+pub use suggestions::suggestion_of;
 
 /// Why a write was refused or failed.
 #[derive(Debug, thiserror::Error)]

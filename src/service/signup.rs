@@ -17,6 +17,7 @@ impl Service {
         let details = organization::sign_up(body)?;
         let token = new_token().map_err(|e| ServiceError::NoRandomness(e.to_string()))?;
         let user = User {
+            schools: Vec::new(),
             id: Uuid::new_v4(),
             name: details.name.clone(),
             role: Role::Organization,

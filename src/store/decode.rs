@@ -25,14 +25,42 @@ pub(super) fn user(
     id: Uuid,
     name: String,
     role: &str,
+    schools: Vec<Uuid>,
     created_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<User, StoreError> {
     Ok(User {
         id,
         name,
         role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        schools,
         created_at,
     })
+}
+
+/// A partnership's fields or a log entry, from the JSON both stores keep.
+pub(super) fn json_record<T: serde::de::DeserializeOwned>(
+    what: &str,
+    id: Uuid,
+    raw: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{what} {id}: {e}")))
+}
+
+/// Puts each partnership's log entries (in order) into it.
+pub(super) fn attach_logs(
+    partnerships: &mut [crate::domain::Partnership],
+    logs: Vec<(Uuid, crate::domain::partnership::LogEntry)>,
+) {
+    let at: std::collections::HashMap<Uuid, usize> = partnerships
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, i))
+        .collect();
+    for (pid, entry) in logs {
+        if let Some(&i) = at.get(&pid) {
+            partnerships[i].log.push(entry);
+        }
+    }
 }
 
 /// Parses a JSON array of strings stored as text.

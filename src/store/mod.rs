@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::domain::organization::SignUp;
-use crate::domain::{Asset, Catchment, School, Status, User};
+use crate::domain::partnership::LogEntry;
+use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
 mod decode;
 mod error;
@@ -74,6 +75,30 @@ pub struct HistoryRecord {
     pub action: &'static str,
     /// Field-by-field differences, or what else the action needs to say.
     pub changes: serde_json::Value,
+}
+
+/// One change to one partnership, committed whole (with its history entry) or
+/// not at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnershipChange {
+    /// The partnership changed.
+    pub id: Uuid,
+    pub row: PartnershipRow,
+    /// The entry of the partnership's history that records the change.
+    pub history: HistoryRecord,
+}
+
+/// What a [`PartnershipChange`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartnershipRow {
+    /// A new partnership; a second one of the same school and asset is a `Conflict`.
+    Insert(Partnership),
+    /// New fields (and `updated_at`); `NotFound` when there is none.
+    Replace(Partnership),
+    /// Deletes it with its log; `NotFound` when there is none.
+    Delete,
+    /// Appends a contact or visit to its log (and sets `updated_at` to its time).
+    Log(LogEntry),
 }
 
 /// How many rows of each kind a store holds.
@@ -174,7 +199,8 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or replaces catchments keyed by (school, year), in one transaction.
     async fn upsert_catchments(&self, catchments: &[Catchment])
     -> Result<UpsertReport, StoreError>;
-    /// Adds a user with the hash of their token.
+    /// Adds a user with the hash of their token (and the schools of a `school`
+    /// user), in one transaction.
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError>;
     /// Adds an organization's account (a user with the role `organization`) and
     /// its contact details, in one transaction.
@@ -192,8 +218,16 @@ pub trait Store: Send + Sync + 'static {
     async fn revision(&self, asset: Uuid) -> Result<Option<Revision>, StoreError>;
     /// An asset's history, oldest first.
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
-    /// The user whose token has this hash.
+    /// The user whose token has this hash (with the schools of a `school` user).
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// Commits one change to a partnership and its history entry in one transaction.
+    async fn commit_partnership(&self, change: &PartnershipChange) -> Result<(), StoreError>;
+    /// The partnerships of one school, or of every school, each with its log.
+    async fn partnerships(&self, school: Option<Uuid>) -> Result<Vec<Partnership>, StoreError>;
+    /// One partnership with its log; `NotFound` when there is none.
+    async fn partnership(&self, id: Uuid) -> Result<Partnership, StoreError>;
+    /// A partnership's history, oldest first (kept after it is deleted).
+    async fn partnership_history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
 }
 
 /// The database URL used when none is given.

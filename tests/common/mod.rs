@@ -209,6 +209,7 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
         web: Arc::new(WebConfig::default()),
         public_url: None,
         signups: Arc::new(assetmap::http::limit::RateLimit::default()),
+        suggestions: Arc::new(assetmap::http::limit::RateLimit::default()),
         submissions: Arc::new(assetmap::http::limit::RateLimit::new(
             120,
             std::time::Duration::from_secs(3600),
@@ -305,6 +306,11 @@ where
 
 /// Adds a user with the CLI (as an administrator would) and returns the token it prints.
 pub fn add_user(url: &str, role: &str, name: &str) -> String {
+    add_user_with(url, role, name, &[])
+}
+
+/// Like [`add_user`], with more arguments (`--school ID`).
+pub fn add_user_with(url: &str, role: &str, name: &str, more: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
         .args([
             "user",
@@ -316,6 +322,7 @@ pub fn add_user(url: &str, role: &str, name: &str) -> String {
             "--database-url",
             url,
         ])
+        .args(more)
         .output()
         .expect("assetmap user add");
     assert!(

@@ -12,7 +12,7 @@ export const SHAPES = {
   collaborative_leadership: 'triangle',
 };
 
-export const shapeOf = (category) => SHAPES[category && category.pillar] || 'circle';
+export const shapeOf = (category) => SHAPES[category && category.pillars && category.pillars[0]] || 'circle';
 
 let IconClass;
 
@@ -27,7 +27,7 @@ export function iconFor(categories, category) {
       },
     });
   }
-  const c = categories[category] || { color: '#333', pillar: null };
+  const c = categories[category] || { color: '#333', pillars: [] };
   return new IconClass({ className: 'asset-icon shape-' + shapeOf(c), iconSize: [16, 16], color: c.color });
 }
 

@@ -17,12 +17,13 @@ use uuid::Uuid;
 
 use super::decode::user;
 use super::{
-    Change, Counts, HistoryEntry, Revision, RevisionChange, RowChange, Store, StoreError,
-    UpsertReport,
+    Change, Counts, HistoryEntry, PartnershipChange, Revision, RevisionChange, RowChange, Store,
+    StoreError, UpsertReport,
 };
 use crate::domain::organization::SignUp;
-use crate::domain::{Asset, Catchment, School, Status, User};
+use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
+mod partnerships;
 mod rows;
 
 use rows::{
@@ -194,14 +195,17 @@ impl Store for PostgresStore {
     }
 
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(user.id)
             .bind(&user.name)
             .bind(user.role.as_str())
             .bind(token_hash)
             .bind(user.created_at)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        Self::put_user_schools(&mut tx, user).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -319,20 +323,11 @@ impl Store for PostgresStore {
     }
 
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows: Vec<(Option<Uuid>, DateTime<Utc>, String, Json<Value>)> =
-            sqlx::query_as("SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = $1 ORDER BY id")
-                .bind(asset)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(user, at, action, c)| HistoryEntry {
-                at,
-                user,
-                action,
-                changes: c.0,
-            })
-            .collect())
+        self.history_of(
+            "SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = $1 ORDER BY id",
+            asset,
+        )
+        .await
     }
 
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
@@ -341,8 +336,27 @@ impl Store for PostgresStore {
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(id, name, role, created)| user(id, name, &role, created))
-            .transpose()
+        let Some((id, name, role, created)) = row else {
+            return Ok(None);
+        };
+        let schools = self.user_schools(id).await?;
+        user(id, name, &role, schools, created).map(Some)
+    }
+
+    async fn commit_partnership(&self, change: &PartnershipChange) -> Result<(), StoreError> {
+        self.do_commit_partnership(change).await
+    }
+
+    async fn partnerships(&self, school: Option<Uuid>) -> Result<Vec<Partnership>, StoreError> {
+        self.do_partnerships(school).await
+    }
+
+    async fn partnership(&self, id: Uuid) -> Result<Partnership, StoreError> {
+        self.do_partnership(id).await
+    }
+
+    async fn partnership_history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.do_partnership_history(id).await
     }
 
     async fn upsert_catchments(

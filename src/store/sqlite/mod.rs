@@ -14,12 +14,13 @@ use uuid::Uuid;
 
 use super::decode::user;
 use super::{
-    Change, Counts, HistoryEntry, Revision, RevisionChange, RowChange, Store, StoreError,
-    UpsertReport,
+    Change, Counts, HistoryEntry, PartnershipChange, Revision, RevisionChange, RowChange, Store,
+    StoreError, UpsertReport,
 };
 use crate::domain::organization::SignUp;
-use crate::domain::{Asset, Catchment, School, Status, User};
+use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
+mod partnerships;
 mod rows;
 
 use rows::{
@@ -233,14 +234,17 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(user.id.to_string())
             .bind(&user.name)
             .bind(user.role.as_str())
             .bind(token_hash)
             .bind(rfc3339(&user.created_at))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        Self::put_user_schools(&mut tx, user).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -356,22 +360,11 @@ impl Store for SqliteStore {
     }
 
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows: Vec<(Option<String>, String, String, String)> =
-            sqlx::query_as("SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = ?1 ORDER BY id")
-                .bind(asset.to_string())
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter()
-            .map(|(u, at, action, changes)| {
-                Ok(HistoryEntry {
-                    at: time(&at)?,
-                    user: u.map(|u| uuid(&u)).transpose()?,
-                    action,
-                    changes: serde_json::from_str(&changes)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                })
-            })
-            .collect()
+        self.history_of(
+            "SELECT user_id, at, action, changes FROM asset_history WHERE asset_id = ?1 ORDER BY id",
+            asset,
+        )
+        .await
     }
 
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
@@ -380,8 +373,28 @@ impl Store for SqliteStore {
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(id, name, role, created)| user(uuid(&id)?, name, &role, time(&created)?))
-            .transpose()
+        let Some((id, name, role, created)) = row else {
+            return Ok(None);
+        };
+        let id = uuid(&id)?;
+        let schools = self.user_schools(id).await?;
+        user(id, name, &role, schools, time(&created)?).map(Some)
+    }
+
+    async fn commit_partnership(&self, change: &PartnershipChange) -> Result<(), StoreError> {
+        self.do_commit_partnership(change).await
+    }
+
+    async fn partnerships(&self, school: Option<Uuid>) -> Result<Vec<Partnership>, StoreError> {
+        self.do_partnerships(school).await
+    }
+
+    async fn partnership(&self, id: Uuid) -> Result<Partnership, StoreError> {
+        self.do_partnership(id).await
+    }
+
+    async fn partnership_history(&self, id: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.do_partnership_history(id).await
     }
 
     async fn upsert_catchments(

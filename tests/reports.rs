@@ -2,21 +2,14 @@
 //! point-in-polygon over the attendance areas (a mile's radius for schools
 //! without one) and brute-force nearest distances, cell by cell.
 
-use std::collections::HashMap;
-
 use assetmap::domain::sphere::{MILE_M, distance_m};
 use assetmap::domain::taxonomy;
-use geo::{Intersects, MultiPolygon, Point};
-use serde_json::Value;
+use geo::{Intersects, Point};
 
 mod common;
 use common::{Backend, call, get_json, seattle};
 
 on_both_stores!(coverage_matches_an_independent_count);
-
-fn read(file: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(seattle(file)).expect("read")).expect("json")
-}
 
 async fn coverage_matches_an_independent_count(b: Backend) {
     let db = common::TempDb::new(b).await;
@@ -26,48 +19,11 @@ async fn coverage_matches_an_independent_count(b: Backend) {
     assert_eq!(status, 200);
 
     // The files, read on their own.
-    let assets: Vec<(f64, f64, &'static str)> =
-        read("seattle_community_assets_combined.geojson")["features"]
-            .as_array()
-            .expect("features")
-            .iter()
-            .map(|f| {
-                let c = &f["geometry"]["coordinates"];
-                let cat =
-                    taxonomy::resolve(f["properties"]["category"].as_str().expect("category"))
-                        .expect("known");
-                (
-                    c[0].as_f64().expect("lon"),
-                    c[1].as_f64().expect("lat"),
-                    cat,
-                )
-            })
-            .collect();
-    let mut areas: HashMap<String, MultiPolygon<f64>> = HashMap::new();
-    for (file, field) in [
-        ("sps_attendance_area_ES_2020_2021.geojson", "ES_SCH"),
-        ("sps_attendance_area_MS_2020_2021.geojson", "MS_SCH"),
-        ("sps_attendance_area_HS_2020_2021.geojson", "HS_SCH"),
-    ] {
-        for f in read(file)["features"].as_array().expect("features") {
-            let g: geojson::Geometry =
-                serde_json::from_value(f["geometry"].clone()).expect("geometry");
-            let p: geo::Polygon<f64> = (&g.value).try_into().expect("polygon");
-            areas.insert(f["properties"][field].to_string(), MultiPolygon(vec![p]));
-        }
-    }
-    let sites: HashMap<String, (f64, f64)> = read("Sites_2020.geojson")["features"]
-        .as_array()
-        .expect("features")
-        .iter()
-        .map(|f| {
-            let c = &f["geometry"]["coordinates"];
-            (
-                f["properties"]["SchoolID"].to_string(),
-                (c[0].as_f64().expect("x"), c[1].as_f64().expect("y")),
-            )
-        })
-        .collect();
+    let common::SeattleFiles {
+        assets,
+        areas,
+        sites,
+    } = common::SeattleFiles::read();
 
     let rows = report["schools"].as_array().expect("schools");
     assert_eq!(

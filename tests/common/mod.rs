@@ -11,6 +11,75 @@ use assetmap::store::Store;
 use chrono::Utc;
 use uuid::Uuid;
 
+/// The Seattle demo files read on their own, without assetmap's importer or
+/// index: the oracle of the report and gap tests.
+pub struct SeattleFiles {
+    /// Every community asset: lon, lat and its taxonomy category.
+    pub assets: Vec<(f64, f64, &'static str)>,
+    /// Attendance areas by the district's school id.
+    pub areas: std::collections::HashMap<String, geo::MultiPolygon<f64>>,
+    /// Campuses by the district's school id.
+    pub sites: std::collections::HashMap<String, (f64, f64)>,
+}
+
+impl SeattleFiles {
+    pub fn read() -> Self {
+        let read = |file: &str| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(seattle(file)).expect("read"))
+                .expect("json")
+        };
+        let assets = read("seattle_community_assets_combined.geojson")["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| {
+                let c = &f["geometry"]["coordinates"];
+                let cat =
+                    taxonomy::resolve(f["properties"]["category"].as_str().expect("category"))
+                        .expect("known");
+                (
+                    c[0].as_f64().expect("lon"),
+                    c[1].as_f64().expect("lat"),
+                    cat,
+                )
+            })
+            .collect();
+        let mut areas = std::collections::HashMap::new();
+        for (file, field) in [
+            ("sps_attendance_area_ES_2020_2021.geojson", "ES_SCH"),
+            ("sps_attendance_area_MS_2020_2021.geojson", "MS_SCH"),
+            ("sps_attendance_area_HS_2020_2021.geojson", "HS_SCH"),
+        ] {
+            for f in read(file)["features"].as_array().expect("features") {
+                let g: geojson::Geometry =
+                    serde_json::from_value(f["geometry"].clone()).expect("geometry");
+                let p: geo::Polygon<f64> = (&g.value).try_into().expect("polygon");
+                areas.insert(
+                    f["properties"][field].to_string(),
+                    geo::MultiPolygon(vec![p]),
+                );
+            }
+        }
+        let sites = read("Sites_2020.geojson")["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .map(|f| {
+                let c = &f["geometry"]["coordinates"];
+                (
+                    f["properties"]["SchoolID"].to_string(),
+                    (c[0].as_f64().expect("x"), c[1].as_f64().expect("y")),
+                )
+            })
+            .collect();
+        SeattleFiles {
+            assets,
+            areas,
+            sites,
+        }
+    }
+}
+
 /// A file of the Seattle demo set in `data/seattle/`.
 pub fn seattle(file: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

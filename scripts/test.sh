@@ -3,7 +3,8 @@
 #   - PostgreSQL with PostGIS for the PostGIS store's tests: DATABASE_URL when
 #     given; otherwise the local cluster, started if stopped, PostGIS installed
 #     (apt-get) if missing, PostgreSQL itself installed if absent;
-#   - Debian's Chromium for the browser tests (apt-get, when missing);
+#   - Debian's Chromium for the browser tests (apt-get, when missing), and
+#     poppler-utils to read the printed reports (PDF) back as text;
 #   - GDAL's command-line tools (gdal-bin) and OWSLib (pip) for the client tests;
 #   - the browser tests' npm packages (npm ci, when missing);
 #   - formatting and lint checks, then the Rust tests, then the browser tests.
@@ -52,6 +53,10 @@ psql "$ASSETMAP_TEST_PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datnam
 if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
   echo "installing Debian's chromium for the browser tests"
   apt_install chromium
+fi
+if ! command -v pdftotext >/dev/null 2>&1; then
+  echo "installing poppler-utils (pdftotext reads the printed reports back)"
+  apt_install poppler-utils
 fi
 if ! command -v ogrinfo >/dev/null 2>&1; then
   echo "installing GDAL's command-line tools"

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/config.json", get(config))
         .route("/register", get(|| async { file("register.html") }))
         .route("/moderate", get(|| async { file("review.html") }))
+        .route("/gap-analysis", get(|| async { file("gaps.html") }))
 }
 
 /// The Content-Security-Policy of every response: scripts and styles only from

@@ -62,9 +62,9 @@ async function startOn(dbUrl, port) {
   return { base, dbUrl, stop: async () => { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); } };
 }
 
-/** Adds a user with the CLI and returns the token it prints. */
-export function addUser(dbUrl, role, name) {
-  return execFileSync(BIN, ['user', 'add', '--role', role, '--name', name, '--database-url', dbUrl], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+/** Adds a user with the CLI and returns the token it prints (`more`: e.g. ['--school', '201']). */
+export function addUser(dbUrl, role, name, more = []) {
+  return execFileSync(BIN, ['user', 'add', '--role', role, '--name', name, '--database-url', dbUrl, ...more], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
 }
 
 async function waitFor(base) {

@@ -16,8 +16,8 @@ export const shapeOf = (category) => SHAPES[category && category.pillars && cate
 
 let IconClass;
 
-/** A marker icon for a category; its colour is set through the CSSOM (allowed by the CSP). */
-export function iconFor(categories, category) {
+/** A marker icon for a category (outlined for a partner of the school); its colour is set through the CSSOM (allowed by the CSP). */
+export function iconFor(categories, category, partner) {
   if (!IconClass) {
     IconClass = L.DivIcon.extend({
       createIcon(old) {
@@ -28,7 +28,7 @@ export function iconFor(categories, category) {
     });
   }
   const c = categories[category] || { color: '#333', pillars: [] };
-  return new IconClass({ className: 'asset-icon shape-' + shapeOf(c), iconSize: [16, 16], color: c.color });
+  return new IconClass({ className: 'asset-icon shape-' + shapeOf(c) + (partner ? ' partner-icon' : ''), iconSize: [16, 16], color: c.color });
 }
 
 /** The details of an asset, as DOM (text only). `distance` is shown when given. */

@@ -4,13 +4,21 @@ import { $, el } from './dom.js';
 import { km } from './distance.js';
 import { shapeOf } from './layers.js';
 import { view } from './url-state.js';
+import { partnerships, signedIn } from './partners.js';
 
-/** Assets passing the language and text filters (the legend counts these). */
+/** Whether an asset passes the partners filter (only when staff are signed in). */
+function partnerOk(f) {
+  if (!view.partners || !signedIn()) return true;
+  return (view.partners === 'yes') === partnerships.has(f.id);
+}
+
+/** Assets passing the language, text and partner filters (the legend counts these). */
 export function matchingFilters(assets) {
   const q = view.q.trim().toLowerCase();
   return assets.filter((f) =>
     (!view.lang || (f.properties.languages || []).includes(view.lang)) &&
-    (!q || String(f.properties.name).toLowerCase().includes(q)));
+    (!q || String(f.properties.name).toLowerCase().includes(q)) &&
+    partnerOk(f));
 }
 
 /** What is shown: also without the hidden categories, in the chosen order. */
@@ -64,6 +72,8 @@ export function renderList(categories, visible, total, selectedId, open) {
     li.dataset.id = f.id;
     li.setAttribute('role', 'button');
     li.appendChild(el('strong', f.properties.name));
+    const p = partnerships.get(f.id);
+    if (p) li.appendChild(el('span', 'Partner: ' + p.status, 'partner-badge'));
     li.appendChild(el('span', ' · ' + c.label + ' · ' + km(f.distance), 'meta'));
     if (f.properties.address) li.appendChild(el('span', f.properties.address, 'address'));
     if (f.properties.phone) li.appendChild(el('span', f.properties.phone, 'address print-only'));

@@ -11,6 +11,8 @@ import { iconFor, popupFor, drawArea } from './layers.js';
 import { shown, renderLegend, renderList, markSelected } from './list.js';
 import { renderSummary, clearSummary } from './landscape.js';
 import { download, geojsonText, csvText } from './downloads.js';
+import { initPartners, loadPartnerships, openPanel, partnerships, signedIn } from './partners.js';
+import { initSuggest } from './suggest.js';
 
 let map, areaLayer, schoolLayer, clusters;
 let categories = {}, schools = [];
@@ -21,11 +23,34 @@ let selectedId = null;
 const status = (text) => { $('status').textContent = text; };
 const label = (s) => s.properties.name + (s.properties.level ? ' (' + s.properties.level + ')' : '');
 const fail = (e) => status('Could not load: ' + e.message);
-const popup = (f) => popupFor(categories, f, current ? f.distance : undefined);
+
+/** An asset's popup; signed-in staff get a button to its partnership. */
+function popup(f) {
+  const box = popupFor(categories, f, current ? f.distance : undefined);
+  const p = partnerships.get(f.id);
+  if (p) box.appendChild(el('p', 'Partner of the school: ' + p.status, 'meta'));
+  if (signedIn() && current) {
+    const b = box.appendChild(el('button', p ? 'Open the partnership' : 'Record a partnership'));
+    b.type = 'button';
+    b.addEventListener('click', () => { map.closePopup(); openPanel(f, false); });
+  }
+  return box;
+}
+
+/** Outlines the markers of the school's partners. */
+function refreshIcons() {
+  if (!current) return;
+  for (const f of current.assets) current.markers.get(f.id).setIcon(iconFor(categories, f.properties.category, partnerships.has(f.id)));
+}
 
 function select(id, fromMap) {
   selectedId = id;
   markSelected(id, fromMap);
+  // Staff choosing from the list go on to the asset's partnership.
+  if (signedIn() && !fromMap && current) {
+    const f = current.assets.find((a) => a.id === id);
+    if (f) openPanel(f, true);
+  }
   const marker = current && current.markers.get(id);
   if (marker && !fromMap) {
     clusters.zoomToShowLayer(marker, () => marker.openPopup());
@@ -56,6 +81,7 @@ function update() {
 
 function showDistrict() {
   current = null;
+  $('partnership').hidden = true;
   clearSummary();
   $('filters').hidden = true;
   $('tools').hidden = true;
@@ -125,12 +151,19 @@ async function showSchool() {
   for (const f of assets.features) {
     f.distance = f.properties.distance_m !== undefined ? f.properties.distance_m : haversine(campus, f.geometry.coordinates);
     const [lon, lat] = f.geometry.coordinates;
-    const m = L.marker([lat, lon], { icon: iconFor(categories, f.properties.category), keyboard: false, title: String(f.properties.name) });
+    const m = L.marker([lat, lon], { icon: iconFor(categories, f.properties.category, false), keyboard: false, title: String(f.properties.name) });
     m.bindPopup(() => popup(f));
     m.on('click', () => select(f.id, true));
     markers.set(f.id, m);
   }
   current = { school, campus, assets: assets.features, markers };
+  $('partnership').hidden = true;
+  await loadPartnerships(view.school, status);
+  refreshIcons();
+  const gapQuery = new URLSearchParams({ school: view.school });
+  if (year && !radius) gapQuery.set('year', year);
+  if (radius) gapQuery.set('radius', radius);
+  $('gap-link').href = '/gap-analysis?' + gapQuery;
   const area = areas.features.find((f) => f.properties.year === year);
   current.bounds = drawArea(areaLayer, school, area, radius);
   if (current.bounds) map.fitBounds(current.bounds, { padding: [16, 16], animate: false });
@@ -141,6 +174,7 @@ async function showSchool() {
   pickLanguages();
   $('q').value = view.q;
   $('sort').value = view.sort;
+  $('partners-filter').value = view.partners;
   $('filters').hidden = false;
   $('tools').hidden = false;
   document.title = school.properties.name + ': community assets · assetmap';
@@ -179,6 +213,12 @@ function wire() {
   $('lang').addEventListener('change', (e) => { view.lang = e.target.value; update(); });
   $('q').addEventListener('input', (e) => { view.q = e.target.value; update(); });
   $('sort').addEventListener('change', (e) => { view.sort = e.target.value; update(); });
+  $('partners-filter').addEventListener('change', (e) => { view.partners = e.target.value; update(); });
+  initPartners((signedInOrOut) => {
+    if (signedInOrOut) { showSchool().catch(fail); return; }
+    refreshIcons();
+    render();
+  });
   $('copy-link').addEventListener('click', async () => {
     const box = $('share-url');
     box.value = window.location.href;
@@ -240,6 +280,7 @@ async function start() {
   clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40 }).addTo(map);
   drawSchools();
   wire();
+  initSuggest(map, categories, () => (current ? current.campus : [map.getCenter().lng, map.getCenter().lat]));
   refitOnPrint();
   await showSchool();
   // Milliseconds from navigation start until the page is usable (read by the browser tests).

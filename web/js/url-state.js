@@ -1,7 +1,7 @@
 // What the map page shows, mirrored in the URL so a copied link opens the
 // same view.
 
-export const view = { school: '', year: '', radius: '', hidden: new Set(), lang: '', q: '', sort: 'distance' };
+export const view = { school: '', year: '', radius: '', hidden: new Set(), lang: '', q: '', sort: 'distance', partners: '' };
 
 /** Fills `view` from the address bar. */
 export function readURL() {
@@ -13,6 +13,7 @@ export function readURL() {
   view.lang = p.get('lang') || '';
   view.q = p.get('q') || '';
   view.sort = ['distance', 'name', 'category'].includes(p.get('sort')) ? p.get('sort') : 'distance';
+  view.partners = ['yes', 'no'].includes(p.get('partners')) ? p.get('partners') : '';
 }
 
 /** Writes `view` into the address bar without a new history entry. */
@@ -27,5 +28,6 @@ export function writeURL() {
   set('lang', view.lang);
   set('q', view.q);
   if (view.sort !== 'distance') set('sort', view.sort);
+  set('partners', view.partners);
   history.replaceState(null, '', url);
 }

@@ -1,4 +1,5 @@
-//! Who may do what: every write endpoint × every kind of caller, each expected
+//! Who may do what: every asset write and review endpoint × every kind of
+//! caller (the partnership routes are in `tests/partnerships.rs`), each expected
 //! status asserted and the data checked unchanged after every refusal; 50
 //! organizations submitting at once; and no token in the server's log.
 
@@ -37,6 +38,7 @@ async fn the_authorization_matrix(b: Backend) {
     let admin = add_user(&db.url, "admin", "Admin");
     let owner = add_user(&db.url, "organization", "Owner org");
     let stranger = add_user(&db.url, "organization", "Another org");
+    let staff = common::add_user_with(&db.url, "school", "School staff", &["--school", "201"]);
 
     // The owner's listing: published, with a pending change; and a new pending one.
     let post = |token: &str, body: Value| {
@@ -111,10 +113,13 @@ async fn the_authorization_matrix(b: Backend) {
         ("nobody", None),
         ("a bad token", Some("Bearer am_0000".into())),
         ("another organization", Some(format!("Bearer {stranger}"))),
+        // School staff keep partnerships, and write no asset and review nothing.
+        ("school staff", Some(format!("Bearer {staff}"))),
     ];
     let expected = |who: &str, method: &str, path: &str| -> StatusCode {
         match who {
             "nobody" | "a bad token" => StatusCode::UNAUTHORIZED,
+            "school staff" => StatusCode::FORBIDDEN,
             // Another organization may add its own listing, never change this one or review.
             _ if method == "POST" && path == "/collections/assets/items" => StatusCode::CREATED,
             _ => StatusCode::FORBIDDEN,

@@ -1,0 +1,174 @@
+//! Upgrading a database made before the partnerships migration, on both
+//! stores: the users table is rebuilt on SQLite (a CHECK cannot change in
+//! place), so an organization, its listing, its proposal and its token must
+//! come through whole, the foreign keys must still hold, and the new role must
+//! be accepted afterwards.
+
+use std::borrow::Cow;
+
+use assetmap::domain::organization::SignUp;
+use assetmap::domain::user::token_hash;
+use assetmap::domain::{Role, Status, User};
+use assetmap::store::{Change, HistoryRecord, RevisionChange, RowChange};
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+mod common;
+use common::Backend;
+
+on_both_stores!(an_older_database_upgrades_whole);
+
+/// The first migration of this round: everything before it is "older".
+const PARTNERSHIPS: i64 = 20261202000005;
+
+async fn migrate_before_partnerships(b: Backend, url: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(match b {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    });
+    let all = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+    let older: Vec<_> = all
+        .migrations
+        .iter()
+        .filter(|m| m.version < PARTNERSHIPS)
+        .cloned()
+        .collect();
+    assert!(older.len() >= 4 && older.len() < all.migrations.len());
+    let migrator = sqlx::migrate::Migrator {
+        migrations: Cow::Owned(older),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            migrator.run(&pool).await.expect("older migrations");
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            migrator.run(&pool).await.expect("older migrations");
+            pool.close().await;
+        }
+    }
+}
+
+async fn an_older_database_upgrades_whole(b: Backend) {
+    let db = common::TempDb::new(b).await;
+    if b == Backend::Sqlite {
+        // The file must exist before a plain pool opens it.
+        let path = db.url.trim_start_matches("sqlite://");
+        std::fs::File::create(path).expect("create");
+    }
+    migrate_before_partnerships(b, &db.url).await;
+
+    // An organization with a listing and a proposal, written on the older schema.
+    let store = assetmap::store::connect(&db.url).await.expect("store");
+    let org = User {
+        id: Uuid::new_v4(),
+        name: "Rainier Food Bank".into(),
+        role: Role::Organization,
+        schools: Vec::new(),
+        created_at: Utc::now(),
+    };
+    let details = SignUp {
+        name: org.name.clone(),
+        contact_name: "Ana".into(),
+        email: "ana@example.org".into(),
+        phone: None,
+        website: None,
+    };
+    store
+        .create_organization(&org, &token_hash("am_old_token"), &details)
+        .await
+        .expect("organization");
+    let asset = common::asset(Uuid::new_v4(), -122.39, 47.67, "food", "Rainier Food Bank");
+    let asset = assetmap::domain::Asset {
+        status: Status::Pending,
+        ..asset
+    };
+    store
+        .commit(&Change {
+            asset: asset.id,
+            row: RowChange::Insert(asset.clone()),
+            owner: Some(org.id),
+            revision: RevisionChange::Put {
+                by: org.id,
+                feature: json!({"type": "Feature"}),
+            },
+            history: HistoryRecord {
+                user: Some(org.id),
+                action: "submitted",
+                changes: json!([]),
+            },
+        })
+        .await
+        .expect("listing");
+
+    // The upgrade.
+    store.migrate().await.expect("upgrade");
+
+    let found = store
+        .user_by_token_hash(&token_hash("am_old_token"))
+        .await
+        .expect("read")
+        .expect("the organization's token still works");
+    assert_eq!(found.id, org.id);
+    assert_eq!(found.role, Role::Organization);
+    assert_eq!(store.owner_of(asset.id).await.expect("owner"), Some(org.id));
+    assert_eq!(
+        store.revision(asset.id).await.expect("revision").map(|r| r.by),
+        Some(org.id)
+    );
+    assert_eq!(store.history(asset.id).await.expect("history").len(), 1);
+
+    // The foreign keys point at the rebuilt table: a user who owns a listing
+    // cannot be deleted, and no row points nowhere.
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rw", db.url))
+                .await
+                .expect("sqlite");
+            let dangling: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+                .fetch_all(&pool)
+                .await
+                .expect("check");
+            assert!(dangling.is_empty(), "{dangling:?}");
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&pool)
+                .await
+                .expect("fk on");
+            let orgs: (i64,) = sqlx::query_as("SELECT count(*) FROM organizations")
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+            assert_eq!(orgs.0, 1);
+            let refused = sqlx::query("DELETE FROM users WHERE id = ?1")
+                .bind(org.id.to_string())
+                .execute(&pool)
+                .await;
+            assert!(refused.is_err(), "the owner's row is still referenced");
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.expect("postgres");
+            let refused = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(org.id)
+                .execute(&pool)
+                .await;
+            assert!(refused.is_err(), "the owner's row is still referenced");
+        }
+    }
+
+    // The new role is accepted now.
+    let staff = User {
+        id: Uuid::new_v4(),
+        name: "Staff".into(),
+        role: Role::School,
+        schools: Vec::new(),
+        created_at: Utc::now(),
+    };
+    store
+        .create_user(&staff, &token_hash("am_staff"))
+        .await
+        .expect("a school user");
+}

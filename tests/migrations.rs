@@ -117,7 +117,11 @@ async fn an_older_database_upgrades_whole(b: Backend) {
     assert_eq!(found.role, Role::Organization);
     assert_eq!(store.owner_of(asset.id).await.expect("owner"), Some(org.id));
     assert_eq!(
-        store.revision(asset.id).await.expect("revision").map(|r| r.by),
+        store
+            .revision(asset.id)
+            .await
+            .expect("revision")
+            .map(|r| r.by),
         Some(org.id)
     );
     assert_eq!(store.history(asset.id).await.expect("history").len(), 1);

@@ -1,7 +1,7 @@
 // The community-schools workflow in real headless Chromium against a real
 // server on the Seattle demo: school staff record and log a partnership with
 // the keyboard alone; a family suggests a missing asset with the keyboard
-// alone and it reaches the review queue; the printed gap report (a PDF, read
+// alone and it goes through review to the map; the printed gap report (a PDF, read
 // back with pdftotext) holds the school's gaps.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,6 +56,8 @@ test('school staff record, edit and log a partnership with the keyboard alone', 
   await page.keyboard.press('Enter');
   await page.waitForSelector('#staff-out', { state: 'visible' });
   await page.waitForSelector('#partners-filter-box', { state: 'visible' });
+  assert.equal(await page.locator('#staff-form').isVisible(), false, 'the sign-in form closes once signed in');
+  assert.equal(await page.locator('#staff-toggle').isVisible(), false);
   // The token is kept in this tab only.
   assert.equal(await page.evaluate(() => sessionStorage.getItem('assetmap.staff-token')), staff);
   assert.equal(await page.evaluate(() => localStorage.length), 0);
@@ -137,9 +139,26 @@ test('school staff record, edit and log a partnership with the keyboard alone', 
   await page.screenshot({ path: join(ARTIFACTS, 'partnership.png') });
   assert.deepEqual(errors, []);
   await page.close();
+
+  // Marked public, the partner shows on the public map: name and provision only.
+  const r = await fetch(server.base + '/schools/201/partnerships/' + p.id, {
+    method: 'PATCH', headers: { Authorization: 'Bearer ' + staff, 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ public: true }),
+  });
+  assert.equal(r.status, 200);
+  const { page: pub, errors: pubErrors } = await openPage('/?school=201');
+  assert.equal(await pub.evaluate(() => sessionStorage.length), 0, 'a new tab is not signed in');
+  await pub.waitForFunction((id) => /Partner of the school/.test(document.querySelector(`#list li[data-id="${id}"]`)?.textContent || ''), assetId);
+  await pub.click(`#list li[data-id="${assetId}"]`);
+  await pub.waitForSelector('.leaflet-popup-content');
+  const popupText = await pub.textContent('.leaflet-popup-content');
+  assert.match(popupText, /provides: Reading buddies after school/);
+  assert.ok(!popupText.includes('Ana Ruiz') && !popupText.includes('Record a partnership'));
+  assert.equal(await pub.locator('#staff-out').isVisible(), false);
+  assert.deepEqual(pubErrors, []);
+  await pub.close();
 });
 
-test('a family suggests a missing asset with the keyboard alone, and it waits for review', async () => {
+test('a family suggests a missing asset with the keyboard alone; it goes through review to the map', async () => {
   const { page, errors, tabTo } = await openPage('/?school=201');
   await tabTo('#suggest-open');
   await page.keyboard.press('Enter');
@@ -175,16 +194,44 @@ test('a family suggests a missing asset with the keyboard alone, and it waits fo
   assert.equal(pub.numberMatched, 0, 'not public before review');
   assert.deepEqual(errors, []);
   await page.close();
+
+  // The reviewer sees it as a family's suggestion, with the contact, and approves it.
+  const review = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+  await review.goto(server.base + '/moderate', { waitUntil: 'load' });
+  await review.waitForSelector('body[data-ready="true"]');
+  await review.fill('#token', editor);
+  await review.press('#token', 'Enter');
+  const entry = review.locator('.review-item', { hasText: 'Tía Rosa Tutoring Circle' });
+  await entry.waitFor();
+  assert.match(await entry.textContent(), /family suggestion/);
+  assert.match(await entry.textContent(), /rosa\.family@example\.org/);
+  await entry.locator('button', { hasText: 'Approve' }).focus();
+  await review.keyboard.press('Enter');
+  await entry.locator('.result', { hasText: 'Approved' }).waitFor();
+  await review.close();
+
+  // On the map now, without the family's contact.
+  const after = await (await fetch(server.base + '/collections/assets/items?q=Rosa&limit=10')).json();
+  assert.equal(after.numberMatched, 1);
+  assert.ok(!JSON.stringify(after).includes('rosa.family'));
+  const { page: map } = await openPage('/?school=201&q=Rosa');
+  await map.waitForFunction(() => document.querySelectorAll('#list li').length === 1);
+  assert.match(await map.textContent('#list li'), /Tía Rosa Tutoring Circle/);
+  await map.close();
 });
 
 test('the printed gap report holds the school\'s gaps, tables and partners', async () => {
   const want = await (await fetch(server.base + '/schools/201/gaps')).json();
   assert.ok(want.analysis.gaps.length > 0);
+  // The first test made its partnership public: the report names that partner.
+  assert.equal(want.analysis.partners.length, 1);
   const { page, errors } = await openPage('/?school=201');
   // The map page links to the report of the school open.
   await page.click('#gap-link');
   await page.waitForURL(/\/gap-analysis\?school=201/);
-  await page.waitForSelector('body[data-ready="true"]');
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 5000 }).catch(async (e) => {
+    throw new Error('the report did not load: ' + await page.textContent('#status') + ' ' + errors.join('; ') + ' ' + e.message);
+  });
   assert.match(await page.textContent('#report-title'), /Gap analysis: Adams/);
   assert.equal(await page.locator('#all-gaps li').count(), want.analysis.gaps.length);
   assert.equal(await page.locator('#pillars h3').count(), 4);
@@ -197,11 +244,12 @@ test('the printed gap report holds the school\'s gaps, tables and partners', asy
   await page.waitForTimeout(200);
   const pdf = join(ARTIFACTS, 'gap-report.pdf');
   await page.pdf({ path: pdf, format: 'Letter' });
-  const text = execFileSync('pdftotext', ['-layout', pdf, '-']).toString().replace(/\s+/g, ' ');
+  const text = execFileSync('pdftotext', [pdf, '-']).toString().replace(/\s+/g, ' ');
   assert.match(text, /Gap analysis: Adams/);
   assert.match(text, /Prepared [A-Z][a-z]+ \d+, \d{4}/);
   for (const g of want.analysis.gaps) assert.ok(text.includes(g), 'the PDF holds: ' + g);
   for (const p of want.analysis.pillars) assert.ok(text.includes(p.label), 'the PDF has the table of ' + p.label);
+  for (const p of want.analysis.partners) assert.ok(text.includes(p.name) && text.includes(p.provides), 'the PDF names the partner ' + p.name);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -60,6 +60,8 @@ async function drawMap(cfg, cats, v, school, analysis) {
   const area = v.year ? areas.features.find((f) => f.properties.year === v.year) : areas.features.sort((a, b) => b.properties.year.localeCompare(a.properties.year))[0];
   const bounds = drawArea(L.layerGroup().addTo(map), school, v.radius ? null : area, v.radius || (area ? '' : '1'));
   const c = school.geometry.coordinates;
+  // A view before any vector layer: circle markers need one to be drawn.
+  if (bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false }); else map.setView([c[1], c[0]], 14);
   const url = v.radius || !area
     ? '/collections/assets/items?near=' + c[0] + ',' + c[1] + '&radius=' + (Number(v.radius || 1) * 1609.344) + '&limit=10000'
     : '/collections/assets/items?school=' + id + (area ? '&year=' + area.properties.year : '') + '&limit=10000';
@@ -70,7 +72,6 @@ async function drawMap(cfg, cats, v, school, analysis) {
     L.marker([lat, lon], { icon: iconFor(cats, f.properties.category), keyboard: false, interactive: false }).addTo(map);
     if (partners.has(f.id)) L.circleMarker([lat, lon], { radius: 11, color: '#12355b', weight: 3, fill: false, interactive: false }).addTo(map);
   }
-  if (bounds) map.fitBounds(bounds, { padding: [10, 10], animate: false });
   const refit = () => { map.invalidateSize({ animate: false }); if (bounds) map.fitBounds(bounds, { padding: [6, 6], animate: false }); };
   window.addEventListener('beforeprint', refit);
   window.matchMedia('print').addEventListener('change', refit);

@@ -4,7 +4,7 @@ import { $, el } from './dom.js';
 import { km } from './distance.js';
 import { shapeOf } from './layers.js';
 import { view } from './url-state.js';
-import { partnerships, signedIn } from './partners.js';
+import { partnerships, partnerLabel, signedIn } from './partners.js';
 
 /** Whether an asset passes the partners filter (only when staff are signed in). */
 function partnerOk(f) {
@@ -73,7 +73,7 @@ export function renderList(categories, visible, total, selectedId, open) {
     li.setAttribute('role', 'button');
     li.appendChild(el('strong', f.properties.name));
     const p = partnerships.get(f.id);
-    if (p) li.appendChild(el('span', 'Partner: ' + p.status, 'partner-badge'));
+    if (p) li.appendChild(el('span', partnerLabel(p), 'partner-badge'));
     li.appendChild(el('span', ' · ' + c.label + ' · ' + km(f.distance), 'meta'));
     if (f.properties.address) li.appendChild(el('span', f.properties.address, 'address'));
     if (f.properties.phone) li.appendChild(el('span', f.properties.phone, 'address print-only'));

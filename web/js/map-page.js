@@ -11,7 +11,7 @@ import { iconFor, popupFor, drawArea } from './layers.js';
 import { shown, renderLegend, renderList, markSelected } from './list.js';
 import { renderSummary, clearSummary } from './landscape.js';
 import { download, geojsonText, csvText } from './downloads.js';
-import { initPartners, loadPartnerships, openPanel, partnerships, signedIn } from './partners.js';
+import { initPartners, loadPartnerships, openPanel, partnerLabel, partnerships, signedIn } from './partners.js';
 import { initSuggest } from './suggest.js';
 
 let map, areaLayer, schoolLayer, clusters;
@@ -28,7 +28,7 @@ const fail = (e) => status('Could not load: ' + e.message);
 function popup(f) {
   const box = popupFor(categories, f, current ? f.distance : undefined);
   const p = partnerships.get(f.id);
-  if (p) box.appendChild(el('p', 'Partner of the school: ' + p.status, 'meta'));
+  if (p) box.appendChild(el('p', partnerLabel(p) + (p.provides ? ' · provides: ' + p.provides : ''), 'meta'));
   if (signedIn() && current) {
     const b = box.appendChild(el('button', p ? 'Open the partnership' : 'Record a partnership'));
     b.type = 'button';

@@ -15,7 +15,7 @@ const PILLARS = [
   ['extended_learning', 'Extended learning time and opportunities'],
 ];
 
-/** The partnerships of the open school by asset id (empty when not signed in). */
+/** The partnerships of the open school by asset id (for the public: its public partners). */
 export const partnerships = new Map();
 let schoolRef = '';
 let asset = null;
@@ -23,6 +23,9 @@ let onChange = () => {};
 let backToList = false;
 
 export const signedIn = () => Boolean(token());
+
+/** How a partner is labelled in the list and the popup. */
+export const partnerLabel = (p) => (p.publicOnly ? 'Partner of the school' : 'Partner: ' + p.status);
 
 function message(text, fields) {
   $('p-message').textContent = text || '';
@@ -42,11 +45,20 @@ function showSignedIn() {
   $('partners-filter-box').hidden = !on;
 }
 
-/** Loads the open school's partnerships; a refusal is said in `status`. */
+/**
+ * Loads the open school's partnerships; a refusal is said in `status`. The
+ * public gets the active partners the school made public (name and what
+ * they provide), marked `publicOnly`.
+ */
 export async function loadPartnerships(school, status) {
   schoolRef = school;
   partnerships.clear();
-  if (!signedIn() || !school) return;
+  if (!school) return;
+  if (!signedIn()) {
+    const r = await getAuthed('/schools/' + encodeURIComponent(school) + '/partners');
+    if (r.ok) for (const p of r.data.partners) partnerships.set(p.asset_id, { status: 'active', provides: p.provides, publicOnly: true });
+    return;
+  }
   const r = await getAuthed('/schools/' + encodeURIComponent(school) + '/partnerships');
   if (r.ok) {
     for (const p of r.data.partnerships) partnerships.set(p.asset_id, p);

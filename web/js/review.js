@@ -1,4 +1,5 @@
-// Review page: the queue with each listing's diff, possible duplicates on a
+// Review page: the queue (organizations' listings and families' suggestions)
+// with each listing's diff, possible duplicates on a
 // small map, and approve/reject. Text from data is set with textContent only.
 
 import { $, el, show, ready } from './dom.js';
@@ -12,6 +13,13 @@ function item(entry) {
   const p = entry.proposed.properties;
   li.appendChild(el('h2', p.name));
   li.appendChild(el('p', entry.kind + ' · ' + p.category, 'meta'));
+  // A family's suggestion: how they know the place, and who to ask back (for
+  // the reviewer only; never published).
+  if (entry.suggestion) {
+    const s = entry.suggestion;
+    li.appendChild(el('p', 'How the family knows it: ' + (s.how_known || 'not said')));
+    li.appendChild(el('p', 'Contact for questions (not published): ' + (s.contact || 'none given')));
+  }
   const table = el('table');
   const head = table.appendChild(el('thead')).appendChild(el('tr'));
   for (const h of ['Field', 'Now', 'Proposed']) head.appendChild(el('th', h)).scope = 'col';

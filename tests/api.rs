@@ -116,6 +116,15 @@ async fn landing_conformance_collections_and_api(b: Backend) {
             .get("post")
             .is_some()
     );
+    for method in ["get", "patch", "delete"] {
+        assert!(
+            api["paths"]["/schools/{schoolId}/partnerships/{partnershipId}"]
+                .get(method)
+                .is_some(),
+            "/api lacks {method} on a partnership"
+        );
+    }
+    assert!(api["components"]["schemas"]["Partnership"].is_object());
     for method in ["put", "patch", "delete"] {
         assert!(
             api["paths"]["/collections/assets/items/{featureId}"]
@@ -133,6 +142,13 @@ async fn landing_conformance_collections_and_api(b: Backend) {
         "/collections/assets/items/{featureId}",
         "/schools/{schoolId}/summary",
         "/categories",
+        "/schools/{schoolId}/partnerships",
+        "/schools/{schoolId}/partnerships/{partnershipId}",
+        "/schools/{schoolId}/partnerships/{partnershipId}/log",
+        "/schools/{schoolId}/partners",
+        "/schools/{schoolId}/gaps",
+        "/reports/gaps",
+        "/suggestions",
     ] {
         assert!(api["paths"].get(path).is_some(), "/api lacks {path}");
     }

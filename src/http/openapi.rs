@@ -63,8 +63,98 @@ fn writes(code: &str, description: &str) -> Value {
     })
 }
 
+/// The community-schools routes: partnerships, public partners, the gap
+/// analysis, families' suggestions.
+fn community_paths() -> Value {
+    let school = json!({"name": "schoolId", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The school's id (a UUID) or the district's school id."});
+    let pid = json!({"name": "partnershipId", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let partnership = json!({"$ref": "#/components/schemas/Partnership"});
+    let gaps_params = |school: Option<&Value>| {
+        let mut list = vec![
+            json!({"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}),
+            param("year", "School year of the attendance area, YYYY-YYYY (default: the newest).", json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"})),
+            param("radius", "The ring counted beside the area, in metres (default one mile, 1609.344).", json!({"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 50000})),
+        ];
+        if let Some(s) = school {
+            list.insert(0, s.clone());
+        }
+        list
+    };
+    let mut gap_responses = ok("The gap analysis", "application/json", json!({"type": "object"}));
+    gap_responses["200"]["content"]["text/csv"] = json!({"schema": {"type": "string"}});
+    json!({
+        "/schools/{schoolId}/partnerships": {
+            "get": {"summary": "The school's partnerships with contacts, agreements, provision, pillars and log, each with its asset and distance from the campus (the school's staff, editors, admins)", "operationId": "getPartnerships", "security": [{"bearer": []}],
+                    "parameters": [school.clone()], "responses": writes("200", "The partnerships")},
+            "post": {"summary": "Record a partnership with a published asset (`asset_id`); one per school and asset", "operationId": "createPartnership", "security": [{"bearer": []}],
+                     "parameters": [school.clone()],
+                     "requestBody": {"required": true, "content": {"application/json": {"schema": partnership.clone()}}},
+                     "responses": writes("201", "Recorded; Location names it")}},
+        "/schools/{schoolId}/partnerships/{partnershipId}": {
+            "get": {"summary": "One partnership with its log and field-level history", "operationId": "getPartnership", "security": [{"bearer": []}], "parameters": [school.clone(), pid.clone()], "responses": writes("200", "The partnership")},
+            "patch": {"summary": "Change some fields (RFC 7396 JSON Merge Patch)", "operationId": "patchPartnership", "security": [{"bearer": []}], "parameters": [school.clone(), pid.clone()],
+                      "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}, "responses": writes("200", "Changed")},
+            "delete": {"summary": "Delete the partnership and its log (its history stays)", "operationId": "deletePartnership", "security": [{"bearer": []}], "parameters": [school.clone(), pid.clone()], "responses": writes("204", "Deleted")}},
+        "/schools/{schoolId}/partnerships/{partnershipId}/log": {
+            "post": {"summary": "Log a contact or visit: date, who, note (plain text)", "operationId": "logContact", "security": [{"bearer": []}], "parameters": [school.clone(), pid],
+                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["date", "note"], "additionalProperties": false, "properties": {
+                         "date": {"type": "string", "format": "date"}, "who": {"type": "string", "maxLength": 200}, "note": {"type": "string", "maxLength": 4000}}}}}},
+                     "responses": writes("201", "Logged")}},
+        "/schools/{schoolId}/partners": {"get": {"summary": "The active partners the school made public: name, category, what they provide (no contact, no log)", "operationId": "getPublicPartners",
+            "parameters": [school.clone()], "responses": ok("The public partners", "application/json", json!({"type": "object"}))}},
+        "/schools/{schoolId}/gaps": {"get": {"summary": "Community Asset Mapping and Gap Analysis: per category, pillar and need domain the assets in the area and within the radius, active partners, the nearest asset, and each gap in words", "operationId": "getSchoolGaps",
+            "parameters": gaps_params(Some(&school)), "responses": gap_responses.clone()}},
+        "/reports/gaps": {"get": {"summary": "The district table: per school and pillar the assets in the area and within the radius, active partners, missing categories and gaps", "operationId": "getDistrictGaps",
+            "parameters": gaps_params(None), "responses": gap_responses}},
+        "/suggestions": {"post": {"summary": "A family suggests a missing asset (no token). Held for review, never public before approval; the contact is never published. Limited per client address (429 with Retry-After).", "operationId": "suggestAsset",
+            "requestBody": {"required": true, "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Suggestion"}}, "application/json": {"schema": {"$ref": "#/components/schemas/Suggestion"}}}},
+            "responses": writes("202", "Received for review")}},
+    })
+}
+
+/// The schemas of the community-schools routes.
+fn community_schemas() -> Value {
+    let pillars = json!({"type": "array", "items": {"type": "string", "enum": crate::domain::taxonomy::Pillar::ALL.map(|p| p.id())}});
+    json!({
+        "Partnership": {"type": "object", "properties": {
+            "asset_id": {"type": "string", "format": "uuid", "description": "On creation only."},
+            "status": {"type": "string", "enum": ["prospective", "contacted", "active", "former"], "default": "prospective"},
+            "public": {"type": "boolean", "default": false, "description": "Show the asset as a partner on the public map (name and provision only)."},
+            "contact": {"type": "object", "additionalProperties": false, "properties": {
+                "name": {"type": "string", "maxLength": 200, "nullable": true}, "role": {"type": "string", "maxLength": 200, "nullable": true},
+                "email": {"type": "string", "format": "email", "nullable": true}, "phone": {"type": "string", "nullable": true}}},
+            "agreement_start": {"type": "string", "format": "date", "nullable": true},
+            "agreement_end": {"type": "string", "format": "date", "nullable": true, "description": "Not before agreement_start."},
+            "provides": {"type": "string", "maxLength": 4000, "nullable": true},
+            "pillars": pillars}},
+        "Suggestion": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "geometry": {"type": "object", "description": "A Point, lon/lat."},
+            "properties": {"type": "object", "required": ["name", "category"], "additionalProperties": false, "properties": {
+                "name": {"type": "string", "maxLength": 200}, "category": {"type": "string"}, "address": {"type": "string"},
+                "website": {"type": "string", "format": "uri"}, "phone": {"type": "string"}, "description": {"type": "string"},
+                "how_known": {"type": "string", "maxLength": 1000}, "contact": {"type": "string", "maxLength": 200, "description": "Never published."},
+                "nickname": {"type": "string", "description": "Leave empty (a honeypot for bots)."}}}}},
+    })
+}
+
 /// The OpenAPI document.
 pub fn document(base: &str) -> Value {
+    let mut doc = core_document(base);
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), community_paths()) {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        community_schemas(),
+    ) {
+        schemas.extend(more);
+    }
+    doc
+}
+
+/// The OGC API – Features part of the document, and the asset and review routes.
+fn core_document(base: &str) -> Value {
     let category_ids: Vec<&str> = CATEGORIES.iter().map(|c| c.id).collect();
     let f = json!({"$ref": "#/components/parameters/f"});
     let limit = json!({"$ref": "#/components/parameters/limit"});

@@ -72,15 +72,27 @@ fn community_paths() -> Value {
     let gaps_params = |school: Option<&Value>| {
         let mut list = vec![
             json!({"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}),
-            param("year", "School year of the attendance area, YYYY-YYYY (default: the newest).", json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"})),
-            param("radius", "The ring counted beside the area, in metres (default one mile, 1609.344).", json!({"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 50000})),
+            param(
+                "year",
+                "School year of the attendance area, YYYY-YYYY (default: the newest).",
+                json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"}),
+            ),
+            param(
+                "radius",
+                "The ring counted beside the area, in metres (default one mile, 1609.344).",
+                json!({"type": "number", "exclusiveMinimum": true, "minimum": 0, "maximum": 50000}),
+            ),
         ];
         if let Some(s) = school {
             list.insert(0, s.clone());
         }
         list
     };
-    let mut gap_responses = ok("The gap analysis", "application/json", json!({"type": "object"}));
+    let mut gap_responses = ok(
+        "The gap analysis",
+        "application/json",
+        json!({"type": "object"}),
+    );
     gap_responses["200"]["content"]["text/csv"] = json!({"schema": {"type": "string"}});
     json!({
         "/schools/{schoolId}/partnerships": {

@@ -74,3 +74,81 @@ pub(super) fn json_object(
 ) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("extra properties: {e}")))
 }
+
+/// A stored row that did not make a valid domain value, left out of the
+/// bulk reads until it is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedRow {
+    pub table: &'static str,
+    pub id: String,
+    pub reason: String,
+}
+
+/// The rows the bulk reads skipped because they do not decode (set from psql
+/// or QGIS, say), by table and id. Each is logged once, when first met; a row
+/// that decodes again leaves the set. A server keeps serving everything else,
+/// and says it is degraded on `/readyz`.
+#[derive(Debug, Clone, Default)]
+pub struct Skipped(
+    std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(&'static str, String), String>>>,
+);
+
+impl Skipped {
+    /// Decodes every row it can; the others are recorded and left out.
+    pub(super) fn decode_all<R, T>(
+        &self,
+        table: &'static str,
+        rows: Vec<R>,
+        id_of: impl Fn(&R) -> String,
+        decode: impl Fn(R) -> Result<T, StoreError>,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(rows.len());
+        let mut fixed = Vec::new();
+        let mut broken = Vec::new();
+        // Ids of good rows are only needed to clear earlier skips.
+        let any_known = !self.lock().is_empty();
+        for row in rows {
+            let id = id_of(&row);
+            match decode(row) {
+                Ok(v) => {
+                    out.push(v);
+                    if any_known {
+                        fixed.push(id);
+                    }
+                }
+                Err(e) => broken.push((id, e)),
+            }
+        }
+        if !broken.is_empty() || !fixed.is_empty() {
+            let mut known = self.lock();
+            for id in fixed {
+                known.remove(&(table, id));
+            }
+            for (id, e) in broken {
+                let reason = e.to_string();
+                if known.insert((table, id.clone()), reason.clone()).is_none() {
+                    tracing::error!(table, id = %id, error = %reason, "skipping a stored row that does not decode; fix it and it comes back");
+                }
+            }
+        }
+        out
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(&'static str, String), String>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The rows skipped now.
+    pub fn list(&self) -> Vec<SkippedRow> {
+        self.lock()
+            .iter()
+            .map(|((table, id), reason)| SkippedRow {
+                table,
+                id: id.clone(),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+}

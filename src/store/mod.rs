@@ -24,6 +24,7 @@ mod error;
 pub mod postgres;
 pub mod sqlite;
 
+pub use decode::{Skipped, SkippedRow};
 pub use error::StoreError;
 
 /// One change to one asset, committed whole or not at all.
@@ -168,7 +169,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
     /// Row counts.
     async fn counts(&self) -> Result<Counts, StoreError>;
-    /// Every asset, of every status.
+    /// Every asset, of every status. Here and in every bulk read, a row that
+    /// does not decode is left out and reported by [`Store::skipped`].
     async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
     /// The assets of one review status (e.g. the pending ones, for the review queue).
     async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError>;
@@ -220,6 +222,8 @@ pub trait Store: Send + Sync + 'static {
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
     /// The user whose token has this hash (with the schools of a `school` user).
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// The stored rows the bulk reads left out because they do not decode.
+    fn skipped(&self) -> Vec<SkippedRow>;
     /// Commits one change to a partnership and its history entry in one transaction.
     async fn commit_partnership(&self, change: &PartnershipChange) -> Result<(), StoreError>;
     /// The partnerships of one school, or of every school, each with its log.

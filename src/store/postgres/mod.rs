@@ -15,7 +15,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::decode::user;
+use super::decode::{Skipped, SkippedRow, user};
 use super::{
     Change, Counts, HistoryEntry, PartnershipChange, Revision, RevisionChange, RowChange, Store,
     StoreError, UpsertReport,
@@ -46,6 +46,7 @@ fn revision((asset, by, feature, at): RevisionRow) -> Revision {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    skipped: Skipped,
 }
 
 impl PostgresStore {
@@ -58,7 +59,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(3))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            skipped: Skipped::default(),
+        })
     }
 
     /// The connection pool (for the change listener and tests).
@@ -75,7 +79,9 @@ impl PostgresStore {
     /// Runs a query of asset rows and decodes every row.
     async fn fetch_assets(&self, q: AssetsQuery<'_>) -> Result<Vec<Asset>, StoreError> {
         let rows = q.fetch_all(&self.pool).await?;
-        rows.into_iter().map(Asset::try_from).collect()
+        Ok(self
+            .skipped
+            .decode_all("assets", rows, AssetRow::id_text, Asset::try_from))
     }
 }
 
@@ -151,7 +157,9 @@ impl Store for PostgresStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(School::try_from).collect()
+        Ok(self
+            .skipped
+            .decode_all("schools", rows, SchoolRow::id_text, School::try_from))
     }
 
     async fn upsert_schools(
@@ -191,7 +199,12 @@ impl Store for PostgresStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(Catchment::try_from).collect()
+        Ok(self.skipped.decode_all(
+            "catchments",
+            rows,
+            CatchmentRow::id_text,
+            Catchment::try_from,
+        ))
     }
 
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
@@ -341,6 +354,10 @@ impl Store for PostgresStore {
         };
         let schools = self.user_schools(id).await?;
         user(id, name, &role, schools, created).map(Some)
+    }
+
+    fn skipped(&self) -> Vec<SkippedRow> {
+        self.skipped.list()
     }
 
     async fn commit_partnership(&self, change: &PartnershipChange) -> Result<(), StoreError> {

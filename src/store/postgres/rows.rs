@@ -112,11 +112,36 @@ pub(super) struct AssetRow {
     updated_at: DateTime<Utc>,
     lon: f64,
     lat: f64,
-    extra: Json<Map<String, Value>>,
+    extra: Json<Value>,
+}
+
+/// Extra properties must be a JSON object; `null` or an array set from psql
+/// or QGIS is a row that does not decode.
+fn object(v: Value) -> Result<Map<String, Value>, StoreError> {
+    match v {
+        Value::Object(m) => Ok(m),
+        other => Err(StoreError::Corrupt(format!(
+            "extra properties: expected a JSON object, found {}",
+            match other {
+                Value::Null => "null",
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                _ => "a boolean",
+            }
+        ))),
+    }
 }
 
 fn location(lon: f64, lat: f64) -> Result<Location, StoreError> {
     Location::new(lon, lat).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl AssetRow {
+    /// The row's id as stored, for naming a row that does not decode.
+    pub(super) fn id_text(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 impl TryFrom<AssetRow> for Asset {
@@ -145,7 +170,7 @@ impl TryFrom<AssetRow> for Asset {
                 source_id: r.source_id,
                 last_verified: r.last_verified,
                 location: location(r.lon, r.lat)?,
-                extra: r.extra.0,
+                extra: object(r.extra.0)?,
             },
         })
     }
@@ -189,7 +214,14 @@ pub(super) struct SchoolRow {
     level: Option<String>,
     lon: f64,
     lat: f64,
-    extra: Json<Map<String, Value>>,
+    extra: Json<Value>,
+}
+
+impl SchoolRow {
+    /// The row's id as stored, for naming a row that does not decode.
+    pub(super) fn id_text(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 impl TryFrom<SchoolRow> for School {
@@ -201,7 +233,7 @@ impl TryFrom<SchoolRow> for School {
             name: r.name,
             level: r.level,
             location: location(r.lon, r.lat)?,
-            extra: r.extra.0,
+            extra: object(r.extra.0)?,
         })
     }
 }
@@ -212,6 +244,13 @@ pub(super) struct CatchmentRow {
     school_id: Uuid,
     year: String,
     geometry: String,
+}
+
+impl CatchmentRow {
+    /// The row's id as stored, for naming a row that does not decode.
+    pub(super) fn id_text(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 impl TryFrom<CatchmentRow> for Catchment {

@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::decode::user;
+use super::decode::{Skipped, SkippedRow, user};
 use super::{
     Change, Counts, HistoryEntry, PartnershipChange, Revision, RevisionChange, RowChange, Store,
     StoreError, UpsertReport,
@@ -53,6 +53,7 @@ fn revision(
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    skipped: Skipped,
 }
 
 impl SqliteStore {
@@ -72,7 +73,10 @@ impl SqliteStore {
             .max_connections(max)
             .connect_with(opts)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            skipped: Skipped::default(),
+        })
     }
 }
 
@@ -83,7 +87,9 @@ impl SqliteStore {
     /// Runs a query of asset rows and decodes every row.
     async fn fetch_assets(&self, q: AssetsQuery<'_>) -> Result<Vec<Asset>, StoreError> {
         let rows = q.fetch_all(&self.pool).await?;
-        rows.into_iter().map(Asset::try_from).collect()
+        Ok(self
+            .skipped
+            .decode_all("assets", rows, AssetRow::id_text, Asset::try_from))
     }
 }
 
@@ -181,7 +187,9 @@ impl Store for SqliteStore {
             sqlx::query_as("SELECT id, external_id, name, level, lon, lat, extra FROM schools")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter().map(School::try_from).collect()
+        Ok(self
+            .skipped
+            .decode_all("schools", rows, SchoolRow::id_text, School::try_from))
     }
 
     async fn upsert_schools(
@@ -230,7 +238,12 @@ impl Store for SqliteStore {
             sqlx::query_as("SELECT id, school_id, year, geometry FROM catchments")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter().map(Catchment::try_from).collect()
+        Ok(self.skipped.decode_all(
+            "catchments",
+            rows,
+            CatchmentRow::id_text,
+            Catchment::try_from,
+        ))
     }
 
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
@@ -379,6 +392,10 @@ impl Store for SqliteStore {
         let id = uuid(&id)?;
         let schools = self.user_schools(id).await?;
         user(id, name, &role, schools, time(&created)?).map(Some)
+    }
+
+    fn skipped(&self) -> Vec<SkippedRow> {
+        self.skipped.list()
     }
 
     async fn commit_partnership(&self, change: &PartnershipChange) -> Result<(), StoreError> {

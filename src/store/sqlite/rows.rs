@@ -95,6 +95,13 @@ pub(super) fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
+impl AssetRow {
+    /// The row's id as stored, for naming a row that does not decode.
+    pub(super) fn id_text(&self) -> String {
+        self.id.clone()
+    }
+}
+
 impl TryFrom<AssetRow> for Asset {
     type Error = StoreError;
     fn try_from(r: AssetRow) -> Result<Self, StoreError> {
@@ -174,6 +181,13 @@ pub(super) struct SchoolRow {
     extra: String,
 }
 
+impl SchoolRow {
+    /// The row's id as stored, for naming a row that does not decode.
+    pub(super) fn id_text(&self) -> String {
+        self.id.clone()
+    }
+}
+
 impl TryFrom<SchoolRow> for School {
     type Error = StoreError;
     fn try_from(r: SchoolRow) -> Result<Self, StoreError> {
@@ -194,6 +208,13 @@ pub(super) struct CatchmentRow {
     school_id: String,
     year: String,
     geometry: String,
+}
+
+impl CatchmentRow {
+    /// The row's id as stored, for naming a row that does not decode.
+    pub(super) fn id_text(&self) -> String {
+        self.id.clone()
+    }
 }
 
 impl TryFrom<CatchmentRow> for Catchment {

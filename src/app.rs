@@ -79,6 +79,7 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             args.signups_per_hour,
             std::time::Duration::from_secs(3600),
         )),
+        max_pending: args.max_pending_per_organization,
         suggestions: Arc::new(crate::http::limit::RateLimit::new(
             args.suggestions_per_hour,
             std::time::Duration::from_secs(3600),

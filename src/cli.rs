@@ -203,12 +203,9 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
     let cmd = match cmd {
         ExportCommand::Hsds { path, db } => {
             let store = open(&db.database_url).await?;
-            let assets: Vec<_> = store
-                .assets()
-                .await?
-                .into_iter()
-                .filter(|a| a.status == crate::domain::Status::Approved)
-                .collect();
+            let assets = store
+                .assets_with_status(crate::domain::Status::Approved)
+                .await?;
             if path.extension().is_some_and(|e| e == "json") {
                 std::fs::write(
                     &path,

@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// Families' suggestions of a missing asset allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SUGGESTIONS_PER_HOUR", default_value_t = 10)]
     pub suggestions_per_hour: u32,
+    /// Submissions one organization may have awaiting review (new listings,
+    /// changes and deletion requests); more are refused with 409.
+    #[arg(long, env = "ASSETMAP_MAX_PENDING_PER_ORGANIZATION", default_value_t = crate::service::DEFAULT_MAX_PENDING)]
+    pub max_pending_per_organization: u64,
     /// Writes by organizations allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SUBMISSIONS_PER_HOUR", default_value_t = 120)]
     pub submissions_per_hour: u32,

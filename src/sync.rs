@@ -16,13 +16,15 @@ use serde::Deserialize;
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
+use crate::domain::Status;
 use crate::index::Index;
 use crate::store::{Store, StoreError};
 
 /// Fills the index from the store (all three collections at once): at start-up,
-/// and after every reconnection, when notifications may have been missed.
+/// and after every reconnection, when notifications may have been missed. Only
+/// published assets are read: pending listings never reach the index.
 pub async fn reload(store: &dyn Store, index: &Index) -> Result<(), StoreError> {
-    let assets = store.assets().await?;
+    let assets = store.assets_with_status(Status::Approved).await?;
     let schools = store.schools().await?;
     let catchments = store.catchments().await?;
     index.load(&assets, schools, catchments);

@@ -263,12 +263,36 @@ async fn submit_review_approve_edit_reject(b: Backend) {
     let (status, _) = get_as(&router, &format!("{item}/history"), &editor).await;
     assert_eq!(status, StatusCode::OK);
 
-    // The owner may withdraw its listing.
+    // The owner may ask to take its published listing down: it stays public
+    // until a reviewer approves the deletion.
     let (status, _, _) = call(
         &router,
         "DELETE",
         &item,
         &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _) = get_json(&router, &item).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "still public while the request waits"
+    );
+    let (_, queue) = get_as(&router, "/review", &editor).await;
+    let request = queue["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["asset_id"] == json!(id))
+        .expect("the request is in the queue");
+    assert_eq!(request["kind"], "request to delete a published listing");
+    let (status, _) = send(
+        &router,
+        "POST",
+        &format!("/review/{id}/approve"),
+        &editor,
+        &Value::Null,
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);

@@ -63,11 +63,17 @@ fn string_list(props: &Map<String, Value>, key: &str, errors: &mut Vec<Violation
             let mut out = Vec::new();
             for item in items {
                 match item.as_str().map(str::trim) {
-                    Some(s) if !s.is_empty() && s.chars().count() <= 100 => out.push(s.to_owned()),
+                    Some(s)
+                        if !s.is_empty()
+                            && s.chars().count() <= 100
+                            && !s.chars().any(char::is_control) =>
+                    {
+                        out.push(s.to_owned())
+                    }
                     _ => {
                         errors.push(v(
                             &field,
-                            "must be a list of non-empty strings of at most 100 characters",
+                            "must be a list of non-empty strings of at most 100 characters, without control characters",
                         ));
                         return Vec::new();
                     }
@@ -276,9 +282,7 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if extra.len() > 100 {
-        errors.push(v("properties", "at most 100 extra properties"));
-    }
+    check_extra(&extra, &mut errors);
     match (errors.is_empty(), location) {
         (true, Some(location)) => Ok(AssetFields {
             name,
@@ -300,6 +304,71 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
             extra,
         }),
         _ => Err(errors),
+    }
+}
+
+/// Most extra properties of one asset.
+pub const MAX_EXTRA_KEYS: usize = 100;
+/// Largest the extra properties of one asset may be, as JSON.
+pub const MAX_EXTRA_BYTES: usize = 16 * 1024;
+/// Deepest nesting of arrays and objects inside one extra property.
+pub const MAX_EXTRA_DEPTH: usize = 4;
+
+/// How deep a value nests, and whether any of its text (keys included) holds
+/// U+0000, which PostgreSQL's jsonb cannot store.
+fn shape(v: &Value) -> (usize, bool) {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(shape)
+            .fold((1, false), |(d, n), (d2, n2)| (d.max(d2 + 1), n || n2)),
+        Value::Object(m) => m.iter().fold((1, false), |(d, n), (k, v)| {
+            let (d2, n2) = shape(v);
+            (d.max(d2 + 1), n || n2 || k.contains('\0'))
+        }),
+        Value::String(s) => (0, s.contains('\0')),
+        _ => (0, false),
+    }
+}
+
+/// The extra properties a Feature brings besides the model's: bounded in
+/// number, size and depth, so that a listing cannot grow without end once
+/// parsed and stored.
+fn check_extra(extra: &Map<String, Value>, errors: &mut Vec<Violation>) {
+    if extra.len() > MAX_EXTRA_KEYS {
+        errors.push(v(
+            "properties",
+            format!("at most {MAX_EXTRA_KEYS} extra properties"),
+        ));
+        return;
+    }
+    let size = serde_json::to_vec(extra)
+        .map(|b| b.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_EXTRA_BYTES {
+        errors.push(v(
+            "properties",
+            format!("the extra properties may be at most {MAX_EXTRA_BYTES} bytes of JSON together; these are {size}"),
+        ));
+    }
+    for (k, val) in extra {
+        let field = format!("properties.{}", k.chars().take(64).collect::<String>());
+        if k.chars().count() > 64 {
+            errors.push(v(
+                &field,
+                "an extra property's name may be at most 64 characters",
+            ));
+        }
+        let (depth, nul) = shape(val);
+        if depth > MAX_EXTRA_DEPTH {
+            errors.push(v(
+                &field,
+                format!("nests {depth} deep; at most {MAX_EXTRA_DEPTH}"),
+            ));
+        }
+        if nul || k.contains('\0') {
+            errors.push(v(&field, "must not contain the character U+0000"));
+        }
     }
 }
 
@@ -361,6 +430,39 @@ mod tests {
         ] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
+    }
+
+    #[test]
+    fn extras_are_bounded_in_number_size_depth_and_text() {
+        let with = |extra: Value| {
+            let mut f = good();
+            for (k, val) in extra.as_object().expect("object") {
+                f["properties"][k] = val.clone();
+            }
+            feature(&f)
+        };
+        assert!(with(json!({"funding": "county", "tags": [1, [2, [3]]]})).is_ok());
+        // The 1 MiB body of zeros that grew 40x once parsed.
+        let zeros = vec![0; 200_000];
+        let e = with(json!({"x": zeros})).expect_err("too big");
+        assert!(
+            e.iter()
+                .any(|e| e.field == "properties" && e.detail.contains("bytes")),
+            "{e:?}"
+        );
+        let deep = json!({"a": [[[[[1]]]]]});
+        let e = with(deep).expect_err("too deep");
+        assert!(e.iter().any(|e| e.field == "properties.a"), "{e:?}");
+        let e = with(json!({"note": "a\u{0}b"})).expect_err("nul");
+        assert!(e.iter().any(|e| e.field == "properties.note"), "{e:?}");
+        let e = with(json!({"k".repeat(65): 1})).expect_err("long name");
+        assert!(
+            e.iter().any(|e| e.detail.contains("64 characters")),
+            "{e:?}"
+        );
+        let mut f = good();
+        f["properties"]["services"] = json!(["meals\u{0}"]);
+        assert!(feature(&f).is_err());
     }
 
     #[test]

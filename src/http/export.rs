@@ -31,13 +31,10 @@ async fn export(
         Params::parse(raw.as_deref(), &[])?;
         // Every approved asset as HSDS 3.0 services (organization, location and
         // service_at_location nested), read from the store.
-        let assets: Vec<_> = state
+        let assets = state
             .store
-            .assets()
-            .await?
-            .into_iter()
-            .filter(|a| a.status == crate::domain::Status::Approved)
-            .collect();
+            .assets_with_status(crate::domain::Status::Approved)
+            .await?;
         let body = serde_json::to_vec(&crate::hsds::to_json(&assets))
             .map_err(|e| ApiError::Internal(e.into()))?;
         return Ok((

@@ -78,6 +78,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Sign-ups allowed per client address.
     pub signups: Arc<limit::RateLimit>,
+    /// Most submissions one organization may have awaiting review.
+    pub max_pending: u64,
     /// Families' suggestions allowed per client address.
     pub suggestions: Arc<limit::RateLimit>,
     /// Organizations' writes allowed per client address.
@@ -87,7 +89,7 @@ pub struct AppState {
 impl AppState {
     /// The write side: every change goes through it.
     pub fn service(&self) -> Service {
-        Service::new(self.store.clone(), self.index.clone())
+        Service::new(self.store.clone(), self.index.clone()).with_max_pending(self.max_pending)
     }
 
     /// The base URL for links in a response.

@@ -18,7 +18,7 @@ use super::error::{ApiError, FieldError, Location};
 use super::write::parse_id;
 use crate::domain::Status;
 use crate::index::AssetQuery;
-use crate::service::{diff, feature_value, suggestion_of};
+use crate::service::{Approved, diff, feature_value, is_deletion, suggestion_of};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -116,7 +116,7 @@ async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
             .map(|a| feature_value(&a));
         items.push(json!({
             "asset_id": r.asset,
-            "kind": "change to a published listing",
+            "kind": if is_deletion(&r.feature) { "request to delete a published listing" } else { "change to a published listing" },
             "submitted_by": r.by,
             "submitted_at": r.at,
             "diff": diff(current.as_ref(), &r.feature),
@@ -134,8 +134,10 @@ async fn approve(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let approved = state.service().approve(&caller.0, id).await?;
-    Ok((StatusCode::OK, Json(feature_value(&approved))).into_response())
+    Ok(match state.service().approve(&caller.0, id).await? {
+        Approved::Published(a) => (StatusCode::OK, Json(feature_value(&a))).into_response(),
+        Approved::Deleted => StatusCode::NO_CONTENT.into_response(),
+    })
 }
 
 async fn reject(

@@ -116,6 +116,16 @@ async fn remove(
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
     let id = parse_id(&id)?;
-    state.service().delete(&caller.0, id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    if state.service().delete(&caller.0, id).await? {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    // An organization's published listing: the request waits for review.
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({
+            "status": "awaiting review",
+            "note": "The listing stays public until a reviewer approves its deletion.",
+        })),
+    )
+        .into_response())
 }

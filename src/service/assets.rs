@@ -9,9 +9,50 @@ use uuid::Uuid;
 
 use super::features::{diff, feature_value};
 use super::{Service, ServiceError, reviewed};
-use crate::domain::validate;
+use crate::domain::validate::{self, Violation};
 use crate::domain::{Asset, AssetFields, Role, Status, User};
 use crate::store::{Change, HistoryRecord, RevisionChange, RowChange};
+
+/// The member of a proposal that marks it as a request to delete the listing.
+pub const DELETION: &str = "assetmap:deletion";
+
+/// Whether a proposal asks for the listing's deletion.
+pub fn is_deletion(feature: &Value) -> bool {
+    feature[DELETION] == Value::Bool(true)
+}
+
+/// An organization may send provenance back as it is, never set or change it:
+/// `source` and `source_id` are what the district's imports match on.
+fn provenance_unchanged(
+    fields: &AssetFields,
+    existing: Option<&Asset>,
+) -> Result<(), ServiceError> {
+    let (source, source_id) = existing.map_or((None, None), |e| {
+        (e.fields.source.as_deref(), e.fields.source_id.as_deref())
+    });
+    let mut errors = Vec::new();
+    for (name, given, kept) in [
+        ("properties.source", fields.source.as_deref(), source),
+        (
+            "properties.source_id",
+            fields.source_id.as_deref(),
+            source_id,
+        ),
+    ] {
+        if given.is_some() && given != kept {
+            errors.push(Violation {
+                field: name.into(),
+                detail: "is set by the district's imports; organizations cannot set or change it"
+                    .into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(errors))
+    }
+}
 
 /// What a write to an existing asset did.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +72,14 @@ impl Service {
                 "school staff keep their schools' partnerships; assets are written by editors and organizations",
             ));
         }
-        let fields = validate::feature(feature)?;
+        let mut fields = validate::feature(feature)?;
         let pending = reviewed(by);
+        if pending {
+            provenance_unchanged(&fields, None)?;
+            self.room_for_submission(by).await?;
+            fields.source = None;
+            fields.source_id = None;
+        }
         let status = if pending {
             Status::Pending
         } else {
@@ -67,20 +114,58 @@ impl Service {
         self.store_version(by, fields, &existing).await
     }
 
+    /// What an organization's patch applies to: its proposal awaiting review
+    /// when it has one (so a second patch keeps the first), else the listing.
+    async fn patch_base(&self, by: &User, existing: &Asset) -> Result<Value, ServiceError> {
+        if reviewed(by)
+            && let Some(r) = self.store.revision(existing.id).await?
+            && r.by == by.id
+            && !is_deletion(&r.feature)
+        {
+            return Ok(r.feature);
+        }
+        Ok(feature_value(existing))
+    }
+
     /// Applies an RFC 7396 merge patch to the asset as the API shows it.
     pub async fn patch(&self, by: &User, id: Uuid, patch: &Value) -> Result<Written, ServiceError> {
         let existing = self.existing(id).await?;
         self.may_change(by, id).await?;
-        let mut current = feature_value(&existing);
+        let mut current = self.patch_base(by, &existing).await?;
         validate::merge_patch(&mut current, patch);
         let fields = validate::feature(&current)?;
         self.store_version(by, fields, &existing).await
     }
 
-    /// Deletes an asset.
-    pub async fn delete(&self, by: &User, id: Uuid) -> Result<(), ServiceError> {
+    /// Deletes an asset. An organization's own pending listing goes at once;
+    /// its published listing only once a reviewer approves the deletion
+    /// (`Ok(false)`: the request waits for review).
+    pub async fn delete(&self, by: &User, id: Uuid) -> Result<bool, ServiceError> {
         let existing = self.existing(id).await?;
         self.may_change(by, id).await?;
+        if reviewed(by) && existing.status == Status::Approved {
+            if self.store.revision(id).await?.is_none() {
+                self.room_for_submission(by).await?;
+            }
+            let mut request = feature_value(&existing);
+            request[DELETION] = Value::Bool(true);
+            self.apply(&Change {
+                asset: id,
+                row: RowChange::Keep,
+                owner: None,
+                revision: RevisionChange::Put {
+                    by: by.id,
+                    feature: request,
+                },
+                history: HistoryRecord {
+                    user: Some(by.id),
+                    action: "deletion requested",
+                    changes: Value::Array(Vec::new()),
+                },
+            })
+            .await?;
+            return Ok(false);
+        }
         self.apply(&Change {
             asset: id,
             row: RowChange::Delete,
@@ -92,7 +177,8 @@ impl Service {
                 changes: diff(Some(&feature_value(&existing)), &Value::Null),
             },
         })
-        .await
+        .await?;
+        Ok(true)
     }
 
     /// Commits a new version of an existing asset. An organization's change to
@@ -104,8 +190,15 @@ impl Service {
         fields: AssetFields,
         existing: &Asset,
     ) -> Result<Written, ServiceError> {
+        let mut fields = fields;
         let old = feature_value(existing);
         let pending = reviewed(by);
+        if pending {
+            // Provenance is the district's: an organization keeps what is there.
+            provenance_unchanged(&fields, Some(existing))?;
+            fields.source = existing.fields.source.clone();
+            fields.source_id = existing.fields.source_id.clone();
+        }
         let status = if pending {
             Status::Pending
         } else {
@@ -119,6 +212,9 @@ impl Service {
             changes: diff(Some(&old), &new),
         };
         if pending && existing.status == Status::Approved {
+            if self.store.revision(existing.id).await?.is_none() {
+                self.room_for_submission(by).await?;
+            }
             self.apply(&Change {
                 asset: existing.id,
                 row: RowChange::Keep,

@@ -26,9 +26,10 @@ mod review;
 mod signup;
 mod suggestions;
 
-pub use assets::Written;
+pub use assets::{DELETION, Written, is_deletion};
 pub use features::{diff, feature_value};
 pub use partnerships::fields_diff;
+pub use review::Approved;
 pub use suggestions::suggestion_of;
 
 /// Why a write was refused or failed.
@@ -65,7 +66,12 @@ pub struct Service {
     /// changes reach running servers through LISTEN/NOTIFY (PostGIS) or at
     /// their next start (SQLite).
     index: Option<Index>,
+    /// Most submissions one organization may have awaiting review.
+    max_pending: u64,
 }
+
+/// Submissions one organization may have awaiting review, unless configured.
+pub const DEFAULT_MAX_PENDING: u64 = 50;
 
 impl Service {
     /// The service of a server, keeping `index` in step with the store.
@@ -73,12 +79,24 @@ impl Service {
         Self {
             store,
             index: Some(index),
+            max_pending: DEFAULT_MAX_PENDING,
         }
+    }
+
+    /// The same service with another cap on what one organization may have
+    /// awaiting review.
+    pub fn with_max_pending(mut self, n: u64) -> Self {
+        self.max_pending = n;
+        self
     }
 
     /// The service of a command-line process: the store only.
     pub fn without_index(store: Arc<dyn Store>) -> Self {
-        Self { store, index: None }
+        Self {
+            store,
+            index: None,
+            max_pending: DEFAULT_MAX_PENDING,
+        }
     }
 
     /// Commits a change in one transaction, then (only then) applies it to the
@@ -128,6 +146,19 @@ impl Service {
                 "organizations may change only their own listings",
             )),
         }
+    }
+}
+
+impl Service {
+    /// Refuses a new submission from an organization that already has
+    /// `max_pending` awaiting review, so the queue (and the store) stay bounded.
+    async fn room_for_submission(&self, by: &User) -> Result<(), ServiceError> {
+        if reviewed(by) && self.store.pending_count(by.id).await? >= self.max_pending {
+            return Err(ServiceError::Conflict(
+                "too many submissions await review; wait until the reviewers have seen them",
+            ));
+        }
+        Ok(())
     }
 }
 

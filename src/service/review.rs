@@ -5,19 +5,46 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::assets::is_deletion;
 use super::features::{diff, feature_value};
 use super::{Service, ServiceError, reviewer};
 use crate::domain::validate;
 use crate::domain::{Asset, Status, User};
 use crate::store::{Change, HistoryRecord, RevisionChange, RowChange};
 
+/// What an approval did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Approved {
+    /// The listing or its proposed change is published.
+    Published(Box<Asset>),
+    /// The organization's request to take its listing down is carried out.
+    Deleted,
+}
+
 impl Service {
     /// Publishes what awaits review of a listing (its proposal, else the
     /// pending listing itself); approval is a verification.
-    pub async fn approve(&self, by: &User, id: Uuid) -> Result<Asset, ServiceError> {
+    pub async fn approve(&self, by: &User, id: Uuid) -> Result<Approved, ServiceError> {
         reviewer(by)?;
         let existing = self.existing(id).await?;
-        let mut approved = match self.store.revision(id).await? {
+        let revision = self.store.revision(id).await?;
+        if let Some(r) = revision.as_ref().filter(|r| is_deletion(&r.feature)) {
+            // An organization asked to take its published listing down.
+            self.apply(&Change {
+                asset: id,
+                owner: None,
+                revision: RevisionChange::Drop,
+                history: HistoryRecord {
+                    user: Some(by.id),
+                    action: "deleted",
+                    changes: json!({"requested_by": r.by, "fields": diff(Some(&feature_value(&existing)), &serde_json::Value::Null)}),
+                },
+                row: RowChange::Delete,
+            })
+            .await?;
+            return Ok(Approved::Deleted);
+        }
+        let mut approved = match revision {
             Some(r) => {
                 let fields = validate::feature(&r.feature).map_err(|_| {
                     ServiceError::Conflict("the proposed version is no longer valid")
@@ -48,7 +75,7 @@ impl Service {
             row: RowChange::Replace(approved.clone()),
         })
         .await?;
-        Ok(approved)
+        Ok(Approved::Published(Box::new(approved)))
     }
 
     /// Turns down what awaits review: a proposal is dropped (the published

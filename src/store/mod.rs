@@ -212,6 +212,9 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
         details: &SignUp,
     ) -> Result<(), StoreError>;
+    /// How many of a user's submissions await review: its pending listings and
+    /// its proposals for published ones.
+    async fn pending_count(&self, user: Uuid) -> Result<u64, StoreError>;
     /// Who owns a listing, if anyone.
     async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError>;
     /// Every proposed version awaiting review.

@@ -251,6 +251,14 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn pending_count(&self, user: Uuid) -> Result<u64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT (SELECT count(*) FROM asset_owners o JOIN assets a ON a.id = o.asset_id WHERE o.owner_id = $1 AND a.status = 'pending') + (SELECT count(*) FROM asset_revisions WHERE submitted_by = $1)")
+            .bind(user)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn owner_of(&self, asset: Uuid) -> Result<Option<Uuid>, StoreError> {
         let row: Option<(Uuid,)> =
             sqlx::query_as("SELECT owner_id FROM asset_owners WHERE asset_id = $1")

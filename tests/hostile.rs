@@ -1,0 +1,279 @@
+//! A hostile organization, on both stores: it cannot set or change provenance
+//! (what the district's imports match on), cannot fill the review queue without
+//! end, cannot grow a listing without end through its extra properties, and a
+//! second change of its keeps the first; nothing is kept of a refusal.
+
+use std::net::SocketAddr;
+
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+mod common;
+use common::{Backend, add_user, feature, send_as};
+
+on_both_stores!(
+    organizations_cannot_squat_provenance,
+    the_review_queue_is_bounded_per_organization,
+    a_second_patch_keeps_the_first,
+    huge_extras_are_refused
+);
+
+async fn setup(b: Backend, max_pending: u64) -> (common::TempDb, axum::Router, String, String) {
+    let db = common::TempDb::new(b).await;
+    let (_, _, mut state) = common::app(&db.url, false).await;
+    state.max_pending = max_pending;
+    let router = assetmap::http::router(state)
+        .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 5], 1))));
+    let org = add_user(&db.url, "organization", "Org");
+    let editor = add_user(&db.url, "editor", "Editor");
+    (db, router, org, editor)
+}
+
+async fn pending(db: &common::TempDb) -> usize {
+    let store = assetmap::store::connect(&db.url).await.expect("store");
+    store
+        .assets_with_status(assetmap::domain::Status::Pending)
+        .await
+        .expect("pending")
+        .len()
+        + store.revisions().await.expect("revisions").len()
+}
+
+async fn organizations_cannot_squat_provenance(b: Backend) {
+    let (db, router, org, editor) = setup(b, 50).await;
+    let items = "/collections/assets/items";
+    let mut squat = feature("Future directory listing");
+    squat["properties"]["source"] = json!("wa-211");
+    squat["properties"]["source_id"] = json!("211-00042");
+    let (s, p) = send_as(&router, "POST", items, &org, Some(&squat)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+    let named: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(named, ["properties.source", "properties.source_id"]);
+    assert_eq!(pending(&db).await, 0);
+
+    // An editor's imported-style listing: the organization may send it back
+    // as it is, never change its provenance.
+    let mut official = feature("Official listing");
+    official["properties"]["source"] = json!("wa-211");
+    official["properties"]["source_id"] = json!("211-00001");
+    let (s, created) = send_as(&router, "POST", items, &editor, Some(&official)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let (s, _) = send_as(
+        &router,
+        "POST",
+        &format!("/review/{id}/approve"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "nothing awaits review");
+    // The organization does not own it: refused whatever it sends.
+    let (s, _) = send_as(
+        &router,
+        "PATCH",
+        &format!("{items}/{id}"),
+        &org,
+        Some(&json!({"properties": {"source_id": "x"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Its own listing, published: provenance sent back unchanged is fine, changed is not.
+    let (s, mine) = send_as(&router, "POST", items, &org, Some(&feature("Own pantry"))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let mine_id = mine["id"].as_str().expect("id").to_owned();
+    assert_eq!(mine["properties"]["source"], Value::Null);
+    let (s, _) = send_as(
+        &router,
+        "POST",
+        &format!("/review/{mine_id}/approve"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, p) = send_as(
+        &router,
+        "PATCH",
+        &format!("{items}/{mine_id}"),
+        &org,
+        Some(&json!({"properties": {"source": "wa-211", "source_id": "211-00001"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+    let (s, _) = send_as(
+        &router,
+        "PATCH",
+        &format!("{items}/{mine_id}"),
+        &org,
+        Some(&json!({"properties": {"phone": "206-555-0111"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+}
+
+async fn the_review_queue_is_bounded_per_organization(b: Backend) {
+    let (db, router, org, editor) = setup(b, 3).await;
+    let items = "/collections/assets/items";
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (s, v) = send_as(
+            &router,
+            "POST",
+            items,
+            &org,
+            Some(&feature(&format!("Listing {i}"))),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        ids.push(v["id"].as_str().expect("id").to_owned());
+    }
+    let (s, p) = send_as(&router, "POST", items, &org, Some(&feature("One too many"))).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("await review")
+    );
+    assert_eq!(pending(&db).await, 3);
+    // Changing a listing already waiting is not a new submission.
+    let (s, _) = send_as(
+        &router,
+        "PATCH",
+        &format!("{items}/{}", ids[0]),
+        &org,
+        Some(&json!({"properties": {"phone": "206-555-0112"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    // Once reviewed, there is room again.
+    let (s, _) = send_as(
+        &router,
+        "POST",
+        &format!("/review/{}/approve", ids[0]),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = send_as(
+        &router,
+        "POST",
+        items,
+        &org,
+        Some(&feature("Now there is room")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // A proposal for the published one, or a deletion request, is a submission too.
+    let (s, _) = send_as(
+        &router,
+        "PATCH",
+        &format!("{items}/{}", ids[0]),
+        &org,
+        Some(&json!({"properties": {"phone": "206-555-0113"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = send_as(
+        &router,
+        "DELETE",
+        &format!("{items}/{}", ids[0]),
+        &org,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(pending(&db).await, 3);
+}
+
+async fn a_second_patch_keeps_the_first(b: Backend) {
+    let (_db, router, org, editor) = setup(b, 50).await;
+    let items = "/collections/assets/items";
+    let (_, v) = send_as(
+        &router,
+        "POST",
+        items,
+        &org,
+        Some(&feature("Patched twice")),
+    )
+    .await;
+    let id = v["id"].as_str().expect("id").to_owned();
+    let (s, _) = send_as(
+        &router,
+        "POST",
+        &format!("/review/{id}/approve"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let item = format!("{items}/{id}");
+    let (s, _) = send_as(
+        &router,
+        "PATCH",
+        &item,
+        &org,
+        Some(&json!({"properties": {"phone": "206-555-0114"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (s, proposed) = send_as(
+        &router,
+        "PATCH",
+        &item,
+        &org,
+        Some(&json!({"properties": {"hours": "Mon-Fri 9-5"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(
+        proposed["properties"]["phone"], "206-555-0114",
+        "the first change is kept"
+    );
+    assert_eq!(proposed["properties"]["hours"], "Mon-Fri 9-5");
+    let (s, published) = send_as(
+        &router,
+        "POST",
+        &format!("/review/{id}/approve"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(published["properties"]["phone"], "206-555-0114");
+    assert_eq!(published["properties"]["hours"], "Mon-Fri 9-5");
+}
+
+async fn huge_extras_are_refused(b: Backend) {
+    let (db, router, org, _) = setup(b, 50).await;
+    // Just under the 1 MiB body limit: a list of zeros that grows ~40x once parsed.
+    let mut f = feature("Big extras");
+    f["properties"]["x"] = json!(vec![0; 500_000]);
+    let started = std::time::Instant::now();
+    let (s, p) = send_as(&router, "POST", "/collections/assets/items", &org, Some(&f)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+    assert!(p["detail"].as_str().expect("detail").contains("bytes"));
+    eprintln!("refused in {:?}", started.elapsed());
+    let mut f = feature("Deep extras");
+    f["properties"]["deep"] = json!([[[[[[1]]]]]]);
+    let (s, _) = send_as(&router, "POST", "/collections/assets/items", &org, Some(&f)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let mut f = feature("Nul in services");
+    f["properties"]["services"] = json!(["meals\u{0}"]);
+    let (s, _) = send_as(&router, "POST", "/collections/assets/items", &org, Some(&f)).await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "U+0000 is refused, not a 500 on PostGIS"
+    );
+    assert_eq!(pending(&db).await, 0);
+}

@@ -16,7 +16,8 @@ on_both_stores!(
     organizations_cannot_squat_provenance,
     the_review_queue_is_bounded_per_organization,
     a_second_patch_keeps_the_first,
-    huge_extras_are_refused
+    huge_extras_are_refused,
+    cheap_denials_are_refused_quickly
 );
 
 async fn setup(b: Backend, max_pending: u64) -> (common::TempDb, axum::Router, String, String) {
@@ -276,4 +277,39 @@ async fn huge_extras_are_refused(b: Backend) {
         "U+0000 is refused, not a 500 on PostGIS"
     );
     assert_eq!(pending(&db).await, 0);
+}
+
+async fn cheap_denials_are_refused_quickly(b: Backend) {
+    let db = common::TempDb::new(b).await;
+    let (_, _, state) = common::app(&db.url, true).await;
+    let router = assetmap::http::router(state);
+    // The nearest walk past the whole index: refused, naming offset.
+    let (s, p) = common::get_json(
+        &router,
+        "/collections/assets/items?near=0,0&offset=4000000000",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(p["errors"][0]["name"], "offset");
+    // A deep page that is allowed is cut off the async workers and answers.
+    let (s, p) = common::get_json(
+        &router,
+        "/collections/assets/items?near=-122.33,47.61&offset=15000&limit=10000",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(p["numberMatched"], 643);
+    assert_eq!(p["numberReturned"], 0);
+    // A 64 KB query of unknown parameters gets a short answer.
+    let raw: String = (0..4000).map(|i| format!("p{i}=1&")).collect();
+    let (s, _, body) = common::call(
+        &router,
+        "GET",
+        &format!("/collections/assets/items?{raw}"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.len() < 8_000, "{} bytes of problem", body.len());
+    let _: Value = serde_json::from_slice(&body).expect("problem+json");
 }

@@ -32,6 +32,9 @@ pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs"]
 pub const CATCHMENT_PARAMS: &[&str] =
     &["f", "limit", "offset", "bbox", "bbox-crs", "school", "year"];
 
+/// Pages reaching deeper than this many entries are cut on a blocking thread.
+const BLOCKING_WALK: usize = 20_000;
+
 fn json_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
@@ -107,7 +110,21 @@ async fn items(
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
             }
-            state.index.write_assets(&q, offset, limit, &mut out)?
+            if offset + limit > BLOCKING_WALK {
+                // A deep page walks many entries: off the async workers, so
+                // that it never holds up other requests.
+                let index = state.index.clone();
+                let (buf, counts) = tokio::task::spawn_blocking(move || {
+                    let counts = index.write_assets(&q, offset, limit, &mut out);
+                    (out, counts)
+                })
+                .await
+                .map_err(|e| ApiError::Internal(e.into()))?;
+                out = buf;
+                counts?
+            } else {
+                state.index.write_assets(&q, offset, limit, &mut out)?
+            }
         }
         "schools" => {
             let bbox = params.bbox(&mut errors);

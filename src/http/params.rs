@@ -19,6 +19,12 @@ pub struct Params {
 pub const MAX_LIMIT: usize = 10_000;
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 100;
+/// Deepest page a client may ask for: beyond it, narrow the query or take
+/// everything from `/export/…`, so that no request walks the whole index.
+pub const MAX_OFFSET: usize = 100_000;
+/// Most problems one query string reports, so that an answer stays small
+/// however long the query.
+const MAX_ERRORS: usize = 20;
 
 impl Params {
     /// Parses a raw query string, allowing only `allowed` names.
@@ -26,18 +32,40 @@ impl Params {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
             .map_err(|e| ApiError::invalid("query", format!("malformed query string: {e}")))?;
         let mut errors = Vec::new();
+        let mut told_allowed = false;
+        let mut more = 0usize;
         for (i, (k, _)) in pairs.iter().enumerate() {
-            if !allowed.contains(&k.as_str()) {
-                errors.push(FieldError::query(
-                    k.clone(),
+            let problem = if !allowed.contains(&k.as_str()) {
+                // The list of what is allowed is said once, not per parameter.
+                let detail = if told_allowed {
+                    "unknown parameter".to_owned()
+                } else {
+                    told_allowed = true;
                     format!(
                         "unknown parameter; this endpoint takes: {}",
                         allowed.join(", ")
-                    ),
-                ));
+                    )
+                };
+                Some(detail)
             } else if pairs[..i].iter().any(|(p, _)| p == k) {
-                errors.push(FieldError::query(k.clone(), "given more than once"));
+                Some("given more than once".to_owned())
+            } else {
+                None
+            };
+            if let Some(detail) = problem {
+                if errors.len() < MAX_ERRORS {
+                    let name: String = k.chars().take(64).collect();
+                    errors.push(FieldError::query(name, detail));
+                } else {
+                    more += 1;
+                }
             }
+        }
+        if more > 0 {
+            errors.push(FieldError::query(
+                "query",
+                format!("{more} more problems with parameters are not listed"),
+            ));
         }
         if errors.is_empty() {
             Ok(Self { pairs })
@@ -101,7 +129,14 @@ impl Params {
         let offset = match self.get("offset") {
             None => 0,
             Some(v) => match v.parse::<usize>() {
-                Ok(n) => n,
+                Ok(n) if n <= MAX_OFFSET => n,
+                Ok(_) => {
+                    errors.push(FieldError::query(
+                        "offset",
+                        format!("at most {MAX_OFFSET}; narrow the query, or take every match from /export/assets.geojson"),
+                    ));
+                    0
+                }
                 Err(_) => {
                     errors.push(FieldError::query(
                         "offset",
@@ -190,5 +225,25 @@ mod tests {
         p.paging(&mut errors);
         assert_eq!(errors.len(), 2);
         assert_eq!(p.with_offset(7), "limit=-1&offset=7");
+        let mut errors = Vec::new();
+        let p = Params::parse(Some("offset=4000000000"), &["offset"]).expect("ok");
+        p.paging(&mut errors);
+        assert_eq!(errors[0].name, "offset");
+    }
+
+    #[test]
+    fn a_long_bad_query_gets_a_short_answer() {
+        // 64 KB of unknown parameters.
+        let raw: String = (0..4000).map(|i| format!("unknown{i}=1&")).collect();
+        let err = Params::parse(Some(&raw), &["limit", "offset", "bbox"]).expect_err("bad");
+        let ApiError::Invalid(errors) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        let text: usize = errors.iter().map(|e| e.name.len() + e.detail.len()).sum();
+        assert!(text < 4_000, "{text} bytes of errors");
+        assert!(errors[0].detail.contains("limit, offset, bbox"));
+        assert!(!errors[1].detail.contains("limit, offset, bbox"));
+        assert!(errors[MAX_ERRORS].detail.contains("3980 more"));
     }
 }

@@ -80,6 +80,7 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             std::time::Duration::from_secs(3600),
         )),
         max_pending: args.max_pending_per_organization,
+        trusted_proxies: args.trusted_proxies.clone().into(),
         suggestions: Arc::new(crate::http::limit::RateLimit::new(
             args.suggestions_per_hour,
             std::time::Duration::from_secs(3600),

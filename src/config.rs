@@ -75,6 +75,17 @@ pub struct ServeArgs {
     /// Families' suggestions of a missing asset allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SUGGESTIONS_PER_HOUR", default_value_t = 10)]
     pub suggestions_per_hour: u32,
+    /// Proxies (load balancers) to believe about the client's address, as
+    /// addresses or networks (CIDR), comma-separated. Only requests from these
+    /// have their `Forwarded` / `X-Forwarded-For` read, from the right,
+    /// skipping trusted hops. None by default: the peer is the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ASSETMAP_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<crate::http::limit::Cidr>,
     /// Submissions one organization may have awaiting review (new listings,
     /// changes and deletion requests); more are refused with 409.
     #[arg(long, env = "ASSETMAP_MAX_PENDING_PER_ORGANIZATION", default_value_t = crate::service::DEFAULT_MAX_PENDING)]

@@ -33,7 +33,11 @@ impl FromRequestParts<AppState> for Caller {
         // Organizations' writes are limited per client address, like sign-ups.
         if user.role == crate::domain::Role::Organization && parts.method != axum::http::Method::GET
         {
-            let client = super::limit::client_addr(&parts.extensions);
+            let client = super::limit::client_addr(
+                &parts.extensions,
+                &parts.headers,
+                &state.trusted_proxies,
+            );
             if let Err(wait) = state.submissions.check(client) {
                 return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
             }

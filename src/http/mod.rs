@@ -78,6 +78,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Sign-ups allowed per client address.
     pub signups: Arc<limit::RateLimit>,
+    /// Proxies whose forwarded client address is believed (`--trusted-proxy`).
+    pub trusted_proxies: Arc<[limit::Cidr]>,
     /// Most submissions one organization may have awaiting review.
     pub max_pending: u64,
     /// Families' suggestions allowed per client address.

@@ -19,9 +19,12 @@ pub async fn open(
     load_demo: bool,
     default_radius_m: f64,
 ) -> anyhow::Result<(Arc<dyn Store>, Index)> {
-    let store = store::connect(database_url)
-        .await
-        .with_context(|| format!("opening the database {database_url}"))?;
+    let store = store::connect(database_url).await.with_context(|| {
+        format!(
+            "opening the database {}",
+            crate::store::redact(database_url)
+        )
+    })?;
     store.migrate().await.context("migrating the database")?;
     let counts = store.counts().await?;
     if load_demo && counts.assets == 0 && counts.schools == 0 {

@@ -15,7 +15,7 @@ use crate::store;
 async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn store::Store>> {
     let s = store::connect(url)
         .await
-        .with_context(|| format!("opening the database {url}"))?;
+        .with_context(|| format!("opening the database {}", crate::store::redact(url)))?;
     s.migrate().await.context("migrating the database")?;
     Ok(s)
 }

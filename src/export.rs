@@ -67,15 +67,21 @@ pub struct Export {
     written: usize,
 }
 
+/// Text as a spreadsheet will never run it: a value that would start a formula
+/// (`=`, `+`, `-`, `@`, tab, carriage return) and is not a number gets a
+/// leading `'`. The one formula guard of every CSV the project writes.
+pub fn formula_guard(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// A quoted CSV cell that spreadsheets never read as a formula. The one CSV
 /// quoting of the project: exports, reports and the join all use it.
 pub fn csv_cell(s: &str) -> String {
-    let guard = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
-    format!(
-        "\"{}{}\"",
-        if guard { "'" } else { "" },
-        s.replace('"', "\"\"")
-    )
+    format!("\"{}\"", formula_guard(s).replace('"', "\"\""))
 }
 
 fn push_cell(out: &mut Vec<u8>, s: &str) {

@@ -191,7 +191,8 @@ async fn bad_features_are_skipped_with_a_reason_and_a_total(b: Backend) {
           {"type":"Feature","geometry":{"type":"Point","coordinates":[-122.3,47.6]},"properties":{"id":"a","name":"Good","category":"library"}},
           {"type":"Feature","geometry":null,"properties":{"id":"b","name":"No geometry"}},
           {"type":"Feature","geometry":{"type":"Point","coordinates":[-122.3,95]},"properties":{"id":"c","name":"Bad latitude"}},
-          {"type":"Feature","geometry":{"type":"Point","coordinates":[-122.3,47.6]},"properties":{"id":"d","name":"Odd","category":"moon base"}}
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[-122.3,47.6]},"properties":{"id":"d","name":"Odd","category":"moon base"}},
+          {"type":"Feature","geometry":{"type":"Point","coordinates":[-122.31,47.6]},"properties":{"id":"e","name":"Phish","category":"library","website":"javascript:alert(1)","email":"x"}}
         ]}"#,
     )
     .expect("write");
@@ -212,10 +213,25 @@ async fn bad_features_are_skipped_with_a_reason_and_a_total(b: Backend) {
         "{err}"
     );
     assert!(err.contains("unknown category \"moon base\""), "{err}");
+    // Imports hold contacts to the API's rules: a javascript: URL is dropped.
     assert!(
-        err.contains("assets: 2 inserted, 0 updated, 2 skipped, 1 warnings"),
+        err.contains("website \"javascript:alert(1)\" dropped"),
         "{err}"
     );
+    assert!(err.contains("e-mail \"x\" dropped"), "{err}");
+    assert!(
+        err.contains("assets: 3 inserted, 0 updated, 2 skipped, 3 warnings"),
+        "{err}"
+    );
+    let store = assetmap::store::connect(&db.url).await.expect("store");
+    let phish = store
+        .assets()
+        .await
+        .expect("assets")
+        .into_iter()
+        .find(|a| a.fields.name == "Phish")
+        .expect("imported");
+    assert_eq!((phish.fields.website, phish.fields.email), (None, None));
 
     // A file that is not GeoJSON fails the command, naming the problem.
     std::fs::write(&file, "not json").expect("write");
@@ -306,4 +322,26 @@ async fn serve_loads_the_demo_answers_and_stops_on_sigterm(b: Backend) {
         .expect("exits after SIGTERM")
         .expect("status");
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn no_password_in_any_message() {
+    for url in [
+        "postgres://assetmap:s3cret-pw@127.0.0.1:1/assetmap",
+        "mysql://assetmap:s3cret-pw@db.internal/assetmap",
+    ] {
+        let out = Command::new(BIN)
+            .args(["migrate", "--database-url", url])
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("opening the database"), "{all}");
+        assert!(!all.contains("s3cret-pw"), "{all}");
+    }
 }

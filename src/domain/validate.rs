@@ -141,6 +141,41 @@ pub fn check_contacts(
     }
 }
 
+/// An imported asset's phone, e-mail and website held to the API's rules: a
+/// value that breaks them (a `javascript:` URL, an address without `@`) is
+/// dropped, and each drop is described for the import's report.
+pub fn clean_contacts(fields: &mut AssetFields) -> Vec<String> {
+    let mut dropped = Vec::new();
+    let mut check = |what: &str, slot: &mut Option<String>, ok: fn(&str) -> bool, rule: &str| {
+        if let Some(v) = slot.as_deref()
+            && !ok(v)
+        {
+            let shown: String = v.chars().take(80).collect();
+            dropped.push(format!("{what} {shown:?} dropped: {rule}"));
+            *slot = None;
+        }
+    };
+    check(
+        "phone",
+        &mut fields.phone,
+        well_formed_phone,
+        "not a phone number",
+    );
+    check(
+        "e-mail",
+        &mut fields.email,
+        well_formed_email,
+        "not an e-mail address",
+    );
+    check(
+        "website",
+        &mut fields.website,
+        well_formed_website,
+        "not an http or https URL",
+    );
+    dropped
+}
+
 fn location(feature: &Map<String, Value>, errors: &mut Vec<Violation>) -> Option<Location> {
     let Some(g) = feature.get("geometry").filter(|g| !g.is_null()) else {
         errors.push(v("geometry", "a Point geometry is required"));
@@ -463,6 +498,19 @@ mod tests {
         let mut f = good();
         f["properties"]["services"] = json!(["meals\u{0}"]);
         assert!(feature(&f).is_err());
+    }
+
+    #[test]
+    fn imported_contacts_follow_the_api_rules() {
+        let mut f = feature(&good()).expect("valid");
+        f.website = Some("javascript:alert(document.cookie)".into());
+        f.email = Some("not an address".into());
+        f.phone = Some("206-555-0100".into());
+        let dropped = clean_contacts(&mut f);
+        assert_eq!(dropped.len(), 2, "{dropped:?}");
+        assert!(dropped[1].contains("javascript:"));
+        assert_eq!((f.website, f.email), (None, None));
+        assert_eq!(f.phone.as_deref(), Some("206-555-0100"));
     }
 
     #[test]

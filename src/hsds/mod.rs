@@ -193,7 +193,7 @@ pub(super) fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -
             );
         }
         let pick = |f: &dyn Fn(&Svc) -> Option<String>| loc.services.iter().find_map(f);
-        let fields = AssetFields {
+        let mut fields = AssetFields {
             name: name.chars().take(200).collect(),
             category: category.to_owned(),
             description: loc
@@ -225,6 +225,10 @@ pub(super) fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -
             location,
             extra,
         };
+        for d in crate::domain::validate::clean_contacts(&mut fields) {
+            out.warnings
+                .push(format!("location {} ({name}): {d}", loc.id));
+        }
         out.assets.push(Asset {
             id: Uuid::new_v4(),
             status: Status::Approved,

@@ -392,7 +392,11 @@ pub fn write_tables(assets: &[Asset], dir: &Path) -> std::io::Result<()> {
         let mut w = csv::Writer::from_path(&path).map_err(std::io::Error::other)?;
         w.write_record(columns).map_err(std::io::Error::other)?;
         for r in rows.get(name).into_iter().flatten() {
-            w.write_record(r).map_err(std::io::Error::other)?;
+            w.write_record(
+                r.iter()
+                    .map(|c| crate::export::formula_guard(c).into_owned()),
+            )
+            .map_err(std::io::Error::other)?;
         }
         w.flush()?;
         resources.push(json!({
@@ -415,4 +419,47 @@ pub fn write_tables(assets: &[Asset], dir: &Path) -> std::io::Result<()> {
         dir.join("datapackage.json"),
         serde_json::to_vec_pretty(&package).map_err(std::io::Error::other)?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AssetFields, Location};
+
+    #[test]
+    fn written_tables_never_start_a_formula() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut f = AssetFields::new(
+            "=HYPERLINK(\"http://evil.example\",\"Food\")",
+            "food",
+            Location::new(-122.3, 47.6).expect("location"),
+        );
+        f.address = Some("@SUM(1+1)".into());
+        let now = chrono::Utc::now();
+        let a = Asset {
+            id: uuid::Uuid::new_v4(),
+            status: crate::domain::Status::Approved,
+            created_at: now,
+            updated_at: now,
+            fields: f,
+        };
+        write_tables(&[a], dir.path()).expect("write");
+        for entry in std::fs::read_dir(dir.path()).expect("read") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "csv") {
+                let mut r = csv::Reader::from_path(&path).expect("csv");
+                for rec in r.records() {
+                    for cell in rec.expect("record").iter() {
+                        assert!(
+                            !cell.starts_with(['=', '@', '+']),
+                            "{}: {cell}",
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+        let locations = std::fs::read_to_string(dir.path().join("locations.csv")).expect("read");
+        assert!(locations.contains("'=HYPERLINK"), "{locations}");
+    }
 }

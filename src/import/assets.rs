@@ -77,6 +77,9 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
         a.phone = take("phone");
         a.email = take("email");
         a.website = take("website");
+        for d in crate::domain::validate::clean_contacts(&mut a) {
+            out.warnings.push(format!("feature {n} ({}): {d}", a.name));
+        }
         a.hours = take("hours");
         a.accessibility = take("accessibility");
         a.ages_served = take("ages_served");

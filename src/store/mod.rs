@@ -240,6 +240,25 @@ pub trait Store: Send + Sync + 'static {
 /// The database URL used when none is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://assetmap.db";
 
+/// A database URL fit to show: any password replaced by `***`. Every message
+/// that names a database URL shows it through this.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL we can read: show only its scheme.
+        Err(_) => match url.split_once(':') {
+            Some((scheme, _)) if scheme.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                format!("{scheme}:…")
+            }
+            _ => "(the database URL)".to_owned(),
+        },
+    }
+}
+
 /// Which store a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -255,7 +274,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::UnsupportedUrl(url.to_owned()))
+            Err(StoreError::UnsupportedUrl(redact(url)))
         }
     }
 }
@@ -290,4 +309,21 @@ where
 {
     let row: (i64, i64, i64) = sqlx::query_as::<DB, _>(COUNT_ROWS).fetch_one(pool).await?;
     Ok(row.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact("postgres://assetmap:s3cret@db.internal:5432/assetmap"),
+            "postgres://assetmap:***@db.internal:5432/assetmap"
+        );
+        assert_eq!(redact("sqlite://assetmap.db"), "sqlite://assetmap.db");
+        assert!(!redact("mysql://u:s3cret@h/db").contains("s3cret"));
+        let e = Backend::of("mysql://u:s3cret@h/db").expect_err("unsupported");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
 }

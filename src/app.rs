@@ -83,6 +83,13 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             std::time::Duration::from_secs(3600),
         )),
         max_pending: args.max_pending_per_organization,
+        serving: crate::http::Serving {
+            max_concurrent_requests: args.max_concurrent_requests.max(1),
+            request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+            header_read_timeout: std::time::Duration::from_secs(
+                args.header_read_timeout_secs.max(1),
+            ),
+        },
         trusted_proxies: args.trusted_proxies.clone().into(),
         suggestions: Arc::new(crate::http::limit::RateLimit::new(
             args.suggestions_per_hour,
@@ -95,19 +102,72 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
     }
 }
 
+/// How long the requests in flight may take to finish once shutdown begins.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
+///
+/// The accept loop is hyper's own, so that each HTTP/1 connection has a
+/// header-read timeout (`Serving::header_read_timeout`); every request carries the
+/// peer's address (`ConnectInfo`) for rate limits.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(
-        listener,
-        http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTP")
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt;
+
+    let header_read_timeout = state.serving.header_read_timeout;
+    let router = http::router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service =
+            router
+                .clone()
+                .map_request(move |mut r: axum::http::Request<hyper::body::Incoming>| {
+                    r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                    r
+                });
+        let conn = builder.serve_connection_with_upgrades(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after {DRAIN:?}; stopping anyway");
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -75,6 +75,17 @@ pub struct ServeArgs {
     /// Families' suggestions of a missing asset allowed per client address and hour.
     #[arg(long, env = "ASSETMAP_SUGGESTIONS_PER_HOUR", default_value_t = 10)]
     pub suggestions_per_hour: u32,
+    /// Requests handled at once; more are refused at once with 503 and
+    /// Retry-After instead of queueing without end.
+    #[arg(long, env = "ASSETMAP_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+    /// Seconds a request may take to produce its answer (503 beyond).
+    #[arg(long, env = "ASSETMAP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Seconds a client may take to send a request's headers; the connection
+    /// is closed beyond (against clients that trickle bytes to hold sockets).
+    #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
     /// Proxies (load balancers) to believe about the client's address, as
     /// addresses or networks (CIDR), comma-separated. Only requests from these
     /// have their `Forwarded` / `X-Forwarded-For` read, from the right,

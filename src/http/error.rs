@@ -78,6 +78,10 @@ pub enum ApiError {
     /// The database is unreachable; the client may retry (503).
     #[error("service unavailable")]
     Unavailable(#[source] StoreError),
+    /// The server is at its limit of requests at once, or the request took
+    /// too long; the client may retry shortly (503).
+    #[error("{0}")]
+    Overloaded(String),
     /// Anything else (500): logged, never described to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -229,6 +233,11 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
             ),
+            ApiError::Overloaded(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Service busy",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -248,6 +257,7 @@ impl ApiError {
                 .map(|v| (header::RETRY_AFTER, v)),
             ApiError::ReadOnly(_) => Some((header::ALLOW, HeaderValue::from_static("GET, HEAD"))),
             ApiError::Unavailable(_) => Some((header::RETRY_AFTER, HeaderValue::from_static("5"))),
+            ApiError::Overloaded(_) => Some((header::RETRY_AFTER, HeaderValue::from_static("1"))),
             _ => None,
         }
     }
@@ -271,6 +281,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(why)
             | ApiError::Forbidden(why)
             | ApiError::Conflict(why)
+            | ApiError::Overloaded(why)
             | ApiError::ReadOnly(why)
             | ApiError::UnsupportedMediaType(why) => why,
             ApiError::Unauthorized => "send a valid token as Authorization: Bearer <token>".into(),

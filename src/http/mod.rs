@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -68,6 +68,29 @@ impl Default for WebConfig {
     }
 }
 
+/// How much the server takes on at once, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Serving {
+    /// Requests handled at once; more are refused at once with 503 and
+    /// `Retry-After` rather than queued without end.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take to produce its answer (503 beyond).
+    pub request_timeout: std::time::Duration,
+    /// Longest a client may take to send a request's headers (the connection
+    /// is closed beyond), against clients that trickle bytes to hold sockets.
+    pub header_read_timeout: std::time::Duration,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Self {
+            max_concurrent_requests: 1024,
+            request_timeout: std::time::Duration::from_secs(30),
+            header_read_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -78,6 +101,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// Sign-ups allowed per client address.
     pub signups: Arc<limit::RateLimit>,
+    /// Concurrency and time limits of the whole router.
+    pub serving: Serving,
     /// Proxies whose forwarded client address is believed (`--trusted-proxy`).
     pub trusted_proxies: Arc<[limit::Cidr]>,
     /// Most submissions one organization may have awaiting review.
@@ -133,6 +158,29 @@ impl axum::extract::FromRequestParts<AppState> for BaseUrl {
     }
 }
 
+/// A handler panicked: a generic 500; the cause is logged once, here.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    error::ApiError::Internal(anyhow::anyhow!("handler panicked: {what}")).into_response()
+}
+
+/// Too many requests at once, or one that took too long: 503 with `Retry-After`.
+async fn overloaded(e: tower::BoxError) -> Response {
+    if e.is::<tower::load_shed::error::Overloaded>() {
+        error::ApiError::Overloaded("the server is busy; try again in a moment".into())
+            .into_response()
+    } else if e.is::<tower::timeout::error::Elapsed>() {
+        error::ApiError::Overloaded("the request took too long; try again in a moment".into())
+            .into_response()
+    } else {
+        error::ApiError::Internal(anyhow::anyhow!("middleware: {e}")).into_response()
+    }
+}
+
 /// `nosniff` and the referrer policy on every response; the content security
 /// policy unless the handler set its own.
 fn security_headers(mut r: Response, csp: HeaderValue) -> Response {
@@ -153,6 +201,12 @@ fn security_headers(mut r: Response, csp: HeaderValue) -> Response {
 pub fn router(state: AppState) -> Router {
     let csp = HeaderValue::from_str(&web::content_security_policy(&state.web.tile_url))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+    let serving = state.serving;
+    with_layers(routes(state), csp, serving)
+}
+
+/// Every route, before the layers every response goes through.
+pub fn routes(state: AppState) -> Router {
     Router::new()
         .merge(ogc::routes())
         .merge(items::routes())
@@ -170,6 +224,24 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(ogc::not_found)
         .with_state(state)
+}
+
+/// The layers around the routes, innermost first: a panic becomes a generic
+/// 500 (the server keeps serving); a request over the concurrency limit is
+/// refused at once, one over the time limit cut, both with 503 and
+/// `Retry-After`; CORS; the security headers; the trace of every request.
+pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router {
+    routes
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    serving.max_concurrent_requests,
+                ))
+                .timeout(serving.request_timeout),
+        )
         .layer(
             // Reads are open to any origin so other sites can embed the data.
             CorsLayer::new().allow_origin(Any).allow_methods([

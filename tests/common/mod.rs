@@ -281,6 +281,7 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
         suggestions: Arc::new(assetmap::http::limit::RateLimit::default()),
         max_pending: assetmap::service::DEFAULT_MAX_PENDING,
         trusted_proxies: Vec::new().into(),
+        serving: assetmap::http::Serving::default(),
         submissions: Arc::new(assetmap::http::limit::RateLimit::new(
             120,
             std::time::Duration::from_secs(3600),

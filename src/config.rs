@@ -33,6 +33,23 @@ pub enum Command {
     /// Manage the people who may write.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a consistent copy of the embedded SQLite database to FILE, safe
+    /// while the service runs (PostGIS: use pg_dump, see the README).
+    Backup {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Put a backup made with `assetmap backup` in place of the SQLite
+    /// database (stop the service first).
+    Restore {
+        file: PathBuf,
+        /// Replace a database that already exists.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -187,9 +204,44 @@ pub enum UserCommand {
         /// district's); repeat for several.
         #[arg(long = "school", value_name = "ID")]
         schools: Vec<String>,
+        /// The token stops working after this long: 90d, 12h, 30m.
+        #[arg(long, value_name = "LIFETIME")]
+        expires_in: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Every user: id, role, name, schools, created, expires, revoked.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a user's token: it stops working at once, on every server.
+    Revoke {
+        #[command(flatten)]
+        who: WhoArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Give a user a new token (printed once); the old one stops working.
+    Rotate {
+        #[command(flatten)]
+        who: WhoArgs,
+        /// The new token stops working after this long: 90d, 12h, 30m.
+        #[arg(long, value_name = "LIFETIME")]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Which user: by name (must be unique) or by id.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct WhoArgs {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Subcommand)]

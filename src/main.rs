@@ -19,6 +19,10 @@ async fn main() -> std::process::ExitCode {
         Command::Import(cmd) => assetmap::cli::import(cmd).await,
         Command::Migrate(db) => assetmap::cli::migrate(&db.database_url).await,
         Command::User(cmd) => assetmap::cli::user(cmd).await,
+        Command::Backup { file, db } => assetmap::cli::backup(&file, &db.database_url).await,
+        Command::Restore { file, force, db } => {
+            assetmap::cli::restore(&file, &db.database_url, force).await
+        }
         Command::Export(cmd) => assetmap::cli::export(cmd).await,
         Command::Join(args) => assetmap::cli::join(args),
     };

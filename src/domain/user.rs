@@ -54,6 +54,28 @@ pub struct User {
     /// The schools a `school` user works for (empty for every other role).
     pub schools: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// When the token stops working, if it was given an expiry.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A user as operators see it: whether revoked, besides the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub user: User,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A lifetime for a token as people write it: `90d`, `12h`, `30m`.
+pub fn parse_lifetime(s: &str) -> Option<chrono::Duration> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = n.parse().ok().filter(|n| *n > 0 && *n <= 36_500)?;
+    match unit {
+        "d" => chrono::Duration::try_days(n),
+        "h" => chrono::Duration::try_hours(n),
+        "m" => chrono::Duration::try_minutes(n),
+        _ => None,
+    }
 }
 
 impl User {
@@ -97,6 +119,15 @@ mod tests {
     }
 
     #[test]
+    fn lifetimes() {
+        assert_eq!(parse_lifetime("90d"), chrono::Duration::try_days(90));
+        assert_eq!(parse_lifetime("12h"), chrono::Duration::try_hours(12));
+        for bad in ["", "d", "0d", "-1d", "90", "90w", "99999999d"] {
+            assert_eq!(parse_lifetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn roles() {
         for r in [Role::Admin, Role::Editor, Role::Organization, Role::School] {
             assert_eq!(Role::parse(r.as_str()), Some(r));
@@ -110,6 +141,7 @@ mod tests {
             role: Role::School,
             schools: vec![school],
             created_at: Utc::now(),
+            expires_at: None,
         };
         assert!(staff.manages_school(school) && !staff.manages_school(Uuid::new_v4()));
         let org = User {

@@ -7,6 +7,7 @@
 //!   catchment join; `export`: whole-collection downloads;
 //! - `partnerships`: a school's partnerships; `gaps`: the gap analysis by pillar
 //!   and domain, per school and for the district;
+//! - `audit`: the audit log for admins;
 //! - `write`: asset writes; `review`: the review queue, approve/reject, history;
 //!   `signup`: organizations' sign-up; `suggestions`: families' suggestions;
 //! - `web`: the map, registration and review pages and their static files.
@@ -31,6 +32,7 @@ use crate::index::Index;
 use crate::service::Service;
 use crate::store::Store;
 
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod error;
@@ -216,6 +218,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(partnerships::routes())
         .merge(gaps::routes())
         .merge(review::routes())
+        .merge(audit::routes())
         .merge(signup::routes())
         .merge(suggestions::routes())
         .merge(export::routes())

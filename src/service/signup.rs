@@ -22,6 +22,7 @@ impl Service {
             name: details.name.clone(),
             role: Role::Organization,
             created_at: Utc::now(),
+            expires_at: None,
         };
         self.store
             .create_organization(&user, &token_hash(&token), &details)

@@ -27,6 +27,7 @@ pub(super) fn user(
     role: &str,
     schools: Vec<Uuid>,
     created_at: chrono::DateTime<chrono::Utc>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<User, StoreError> {
     Ok(User {
         id,
@@ -34,6 +35,7 @@ pub(super) fn user(
         role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
         schools,
         created_at,
+        expires_at,
     })
 }
 

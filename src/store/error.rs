@@ -15,6 +15,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    /// What this store does not do (a backup of PostGIS: use `pg_dump`).
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error("migration failed")]
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("database error")]

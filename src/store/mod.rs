@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::domain::organization::SignUp;
 use crate::domain::partnership::LogEntry;
+use crate::domain::user::UserRecord;
 use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
 mod decode;
@@ -100,6 +101,27 @@ pub enum PartnershipRow {
     Delete,
     /// Appends a contact or visit to its log (and sets `updated_at` to its time).
     Log(LogEntry),
+}
+
+/// An operator's action on something other than an asset (revoking or
+/// rotating a user's token), for the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub user: Option<Uuid>,
+    pub action: &'static str,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub user: Option<Uuid>,
+    pub user_name: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
 }
 
 /// How many rows of each kind a store holds.
@@ -223,8 +245,30 @@ pub trait Store: Send + Sync + 'static {
     async fn revision(&self, asset: Uuid) -> Result<Option<Revision>, StoreError>;
     /// An asset's history, oldest first.
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
-    /// The user whose token has this hash (with the schools of a `school` user).
+    /// The user whose token has this hash (with the schools of a `school`
+    /// user), unless the token was revoked or has expired. Checked on every
+    /// request, so a revocation takes effect at once on every server.
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// Every user, oldest first, with whether it was revoked.
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// Revokes a user's token, with its audit entry, in one transaction;
+    /// `NotFound` when there is no such user.
+    async fn revoke_user(&self, id: Uuid, audit: &AuditRecord) -> Result<(), StoreError>;
+    /// Gives a user a new token (the old one stops working) and, optionally, a
+    /// new expiry, with its audit entry, in one transaction.
+    async fn rotate_token(
+        &self,
+        id: Uuid,
+        token_hash: &str,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError>;
+    /// The audit log, newest first: editors' and admins' changes to assets
+    /// (approvals, rejections, edits, deletions) and operators' actions on users.
+    async fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Writes a consistent copy of the whole database to `path` while serving
+    /// (SQLite's `VACUUM INTO`); PostGIS is backed up with `pg_dump`.
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError>;
     /// The stored rows the bulk reads left out because they do not decode.
     fn skipped(&self) -> Vec<SkippedRow>;
     /// Commits one change to a partnership and its history entry in one transaction.

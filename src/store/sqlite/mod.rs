@@ -14,14 +14,16 @@ use uuid::Uuid;
 
 use super::decode::{Skipped, SkippedRow, user};
 use super::{
-    Change, Counts, HistoryEntry, PartnershipChange, Revision, RevisionChange, RowChange, Store,
-    StoreError, UpsertReport,
+    AuditEntry, AuditRecord, Change, Counts, HistoryEntry, PartnershipChange, Revision,
+    RevisionChange, RowChange, Store, StoreError, UpsertReport,
 };
 use crate::domain::organization::SignUp;
+use crate::domain::user::UserRecord;
 use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
 mod partnerships;
 mod rows;
+mod users;
 
 use rows::{
     AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSETS, SELECT_ASSETS_BY_IDS,
@@ -248,12 +250,13 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(user.id.to_string())
             .bind(&user.name)
             .bind(user.role.as_str())
             .bind(token_hash)
             .bind(rfc3339(&user.created_at))
+            .bind(user.expires_at.as_ref().map(rfc3339))
             .execute(&mut *tx)
             .await?;
         Self::put_user_schools(&mut tx, user).await?;
@@ -389,17 +392,52 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE token_hash = ?1")
+        let row: Option<(String, String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, name, role, created_at, expires_at FROM users WHERE token_hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)")
                 .bind(token_hash)
+                .bind(rfc3339(&Utc::now()))
                 .fetch_optional(&self.pool)
                 .await?;
-        let Some((id, name, role, created)) = row else {
+        let Some((id, name, role, created, expires)) = row else {
             return Ok(None);
         };
         let id = uuid(&id)?;
         let schools = self.user_schools(id).await?;
-        user(id, name, &role, schools, time(&created)?).map(Some)
+        user(
+            id,
+            name,
+            &role,
+            schools,
+            time(&created)?,
+            expires.as_deref().map(time).transpose()?,
+        )
+        .map(Some)
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.do_users().await
+    }
+
+    async fn revoke_user(&self, id: Uuid, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.do_revoke(id, audit).await
+    }
+
+    async fn rotate_token(
+        &self,
+        id: Uuid,
+        token_hash: &str,
+        expires_at: Option<chrono::DateTime<Utc>>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
+        self.do_rotate(id, token_hash, expires_at, audit).await
+    }
+
+    async fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.do_audit(limit).await
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        self.do_backup(path).await
     }
 
     fn skipped(&self) -> Vec<SkippedRow> {

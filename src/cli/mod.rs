@@ -1,10 +1,14 @@
 //! The command-line subcommands other than `serve`.
 
+mod backup;
+mod users;
+
+pub use backup::{backup, restore};
+pub use users::user;
+
 use anyhow::Context;
 
-use crate::config::{ExportCommand, ImportCommand, JoinArgs, UserCommand};
-use crate::domain::user::{new_token, token_hash};
-use crate::domain::{Role, User};
+use crate::config::{ExportCommand, ImportCommand, JoinArgs};
 use crate::export::{Export, Format};
 use crate::import::run::{self, ImportSummary, Stderr};
 use crate::import::{AssetProperties, SchoolProperties};
@@ -127,72 +131,6 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             let s =
                 run::catchments(store.as_ref(), &text, &school_field, &year, &mut Stderr).await?;
             print("catchments", &s);
-        }
-    }
-    Ok(())
-}
-
-/// `assetmap user …`
-pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
-    match cmd {
-        UserCommand::Add {
-            role,
-            name,
-            schools,
-            db,
-        } => {
-            let role = Role::parse(&role).with_context(|| {
-                format!("unknown role {role:?}: use admin, editor, organization or school")
-            })?;
-            match role {
-                Role::School => anyhow::ensure!(
-                    !schools.is_empty(),
-                    "a school user needs at least one --school ID"
-                ),
-                _ => anyhow::ensure!(
-                    schools.is_empty(),
-                    "--school is only for --role school (editors and admins manage every school)"
-                ),
-            }
-            let name = name.trim().to_owned();
-            anyhow::ensure!(
-                !name.is_empty() && name.chars().count() <= 200,
-                "the name must be 1 to 200 characters"
-            );
-            let store = open(&db.database_url).await?;
-            let known = store.schools().await?;
-            let mut school_ids = Vec::new();
-            for raw in &schools {
-                let r = crate::domain::SchoolRef::parse(raw)
-                    .map_err(|e| anyhow::anyhow!("--school {raw:?}: {e}"))?;
-                let s = known
-                    .iter()
-                    .find(|s| match &r {
-                        crate::domain::SchoolRef::Id(id) => s.id == *id,
-                        crate::domain::SchoolRef::District(d) => s.external_id == *d,
-                    })
-                    .with_context(|| format!("--school {raw:?}: no such school"))?;
-                if !school_ids.contains(&s.id) {
-                    school_ids.push(s.id);
-                }
-            }
-            let token =
-                new_token().map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
-            let user = User {
-                schools: school_ids,
-                id: uuid::Uuid::new_v4(),
-                name,
-                role,
-                created_at: chrono::Utc::now(),
-            };
-            store.create_user(&user, &token_hash(&token)).await?;
-            eprintln!(
-                "added {} {:?} ({}); the token is shown once:",
-                role.as_str(),
-                user.name,
-                user.id
-            );
-            println!("{token}");
         }
     }
     Ok(())

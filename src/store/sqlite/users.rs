@@ -18,6 +18,15 @@ type UserRow = (
     Option<String>,
     Option<String>,
 );
+/// at, user id, user name, action, target, detail.
+type AuditRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+);
 
 fn opt_time(t: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
     t.as_deref().map(time).transpose()

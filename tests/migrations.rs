@@ -70,6 +70,7 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         role: Role::Organization,
         schools: Vec::new(),
         created_at: Utc::now(),
+        expires_at: None,
     };
     let details = SignUp {
         name: org.name.clone(),
@@ -170,6 +171,7 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         role: Role::School,
         schools: Vec::new(),
         created_at: Utc::now(),
+        expires_at: None,
     };
     store
         .create_user(&staff, &token_hash("am_staff"))

@@ -68,7 +68,9 @@ pub struct UserRecord {
 /// A lifetime for a token as people write it: `90d`, `12h`, `30m`.
 pub fn parse_lifetime(s: &str) -> Option<chrono::Duration> {
     let s = s.trim();
-    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    // The unit is the last character, whatever its width in bytes.
+    let (at, _) = s.char_indices().last()?;
+    let (n, unit) = s.split_at(at);
     let n: i64 = n.parse().ok().filter(|n| *n > 0 && *n <= 36_500)?;
     match unit {
         "d" => chrono::Duration::try_days(n),
@@ -122,7 +124,7 @@ mod tests {
     fn lifetimes() {
         assert_eq!(parse_lifetime("90d"), chrono::Duration::try_days(90));
         assert_eq!(parse_lifetime("12h"), chrono::Duration::try_hours(12));
-        for bad in ["", "d", "0d", "-1d", "90", "90w", "99999999d"] {
+        for bad in ["", "d", "0d", "-1d", "90", "90w", "99999999d", "9ᬝ", "ᬝ"] {
             assert_eq!(parse_lifetime(bad), None, "{bad}");
         }
     }

@@ -64,6 +64,8 @@ async fn apply(batch: Batch, store: &dyn Store, index: &Index) -> Result<(), Sto
         let ids: Vec<Uuid> = batch.assets.iter().copied().collect();
         let found = store.assets_by_ids(&ids).await?;
         let present: BTreeSet<Uuid> = found.iter().map(|a| a.id).collect();
+        // A fetch may be older than a write this server has applied since:
+        // the index keeps whichever version is newer.
         for a in &found {
             index.upsert_asset(a);
         }

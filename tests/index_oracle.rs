@@ -135,14 +135,18 @@ proptest! {
         let mut rows: Vec<Option<(f64, f64)>> = pts.iter().map(|&p| Some(p)).collect();
         let assets: Vec<_> = pts.iter().enumerate().map(|(i, &(x, y))| common::asset(Uuid::from_u128(i as u128 + 1), x, y, "park", "p")).collect();
         index.load(&assets, vec![school], vec![catchment]);
+        // Each write carries a newer version, as the store's commits do.
+        let mut version = 1;
         for (i, x, y) in moves {
+            version += 1;
             let i = i % (rows.len() + 1);
             if i == rows.len() {
                 rows.push(Some((x, y)));
             } else {
                 rows[i] = Some((x, y));
             }
-            index.upsert_asset(&common::asset(Uuid::from_u128(i as u128 + 1), x, y, "park", "p"));
+            let moved = assetmap::domain::Asset { version, ..common::asset(Uuid::from_u128(i as u128 + 1), x, y, "park", "p") };
+            index.upsert_asset(&moved);
         }
         for i in removes {
             if let Some(slot) = rows.get_mut(i) {

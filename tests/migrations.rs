@@ -91,6 +91,7 @@ async fn an_older_database_upgrades_whole(b: Backend) {
     store
         .commit(&Change {
             asset: asset.id,
+            expected_version: None,
             row: RowChange::Insert(asset.clone()),
             owner: Some(org.id),
             revision: RevisionChange::Put {

@@ -137,6 +137,9 @@ pub struct Asset {
     pub status: Status,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The stored row's version: 1 when inserted, raised by every committed
+    /// change to the asset or its proposal. The ETag of the asset.
+    pub version: i64,
     pub fields: AssetFields,
 }
 
@@ -148,6 +151,7 @@ impl Asset {
             status,
             created_at,
             updated_at: Utc::now(),
+            version: 1,
             fields,
         }
     }

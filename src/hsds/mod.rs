@@ -234,6 +234,7 @@ pub(super) fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -
             status: Status::Approved,
             created_at: now,
             updated_at: now,
+            version: 1,
             fields,
         });
     }

@@ -441,6 +441,7 @@ mod tests {
             status: crate::domain::Status::Approved,
             created_at: now,
             updated_at: now,
+            version: 1,
             fields: f,
         };
         write_tables(&[a], dir.path()).expect("write");

@@ -18,6 +18,7 @@ pub enum Location {
     Query,
     Path,
     Body,
+    Header,
 }
 
 /// One problem with one parameter or field.
@@ -82,6 +83,9 @@ pub enum ApiError {
     /// too long; the client may retry shortly (503).
     #[error("{0}")]
     Overloaded(String),
+    /// The `If-Match` version is no longer the stored one (412).
+    #[error("precondition failed")]
+    PreconditionFailed(i64),
     /// Anything else (500): logged, never described to the client.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -117,6 +121,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(_) => ApiError::Conflict(
                 "conflicts with a stored asset (same source and source_id)".into(),
             ),
+            StoreError::Stale { .. } => {
+                ApiError::Conflict("the data changed meanwhile; read it again and retry".into())
+            }
             StoreError::Unavailable(_) => ApiError::Unavailable(e),
             other => ApiError::Internal(other.into()),
         }
@@ -129,6 +136,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(violations) => violations.into(),
             ServiceError::Forbidden(why) => ApiError::Forbidden(why.into()),
             ServiceError::Conflict(why) => ApiError::Conflict(why.into()),
+            ServiceError::PreconditionFailed(v) => ApiError::PreconditionFailed(v),
             ServiceError::Store(e) => e.into(),
             other @ ServiceError::NoRandomness(_) => ApiError::Internal(other.into()),
         }
@@ -233,6 +241,11 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
             ),
+            ApiError::PreconditionFailed(_) => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "Precondition failed",
+            ),
             ApiError::Overloaded(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
@@ -258,6 +271,7 @@ impl ApiError {
             ApiError::ReadOnly(_) => Some((header::ALLOW, HeaderValue::from_static("GET, HEAD"))),
             ApiError::Unavailable(_) => Some((header::RETRY_AFTER, HeaderValue::from_static("5"))),
             ApiError::Overloaded(_) => Some((header::RETRY_AFTER, HeaderValue::from_static("1"))),
+            ApiError::PreconditionFailed(v) => Some((header::ETAG, super::geojson::etag(*v))),
             _ => None,
         }
     }
@@ -285,6 +299,16 @@ impl IntoResponse for ApiError {
             | ApiError::ReadOnly(why)
             | ApiError::UnsupportedMediaType(why) => why,
             ApiError::Unauthorized => "send a valid token as Authorization: Bearer <token>".into(),
+            ApiError::PreconditionFailed(v) => {
+                errors.push(FieldError {
+                    name: "If-Match".into(),
+                    location: Location::Header,
+                    detail: format!("the asset is now at version \"{v}\""),
+                });
+                format!(
+                    "the asset changed since that version; it is now \"{v}\" (its ETag); read it again"
+                )
+            }
             ApiError::TooManyRequests(_) => {
                 "too many requests from this address; try again later".into()
             }

@@ -168,8 +168,14 @@ async fn item(
     }
     let missing = || ApiError::NotFound(format!("no feature {id:?} in collection {collection:?}"));
     let mut out = Vec::with_capacity(2048);
+    let mut version = None;
     let found = match collection.as_str() {
-        "assets" => Uuid::parse_str(&id).is_ok_and(|u| state.index.write_asset(u, &mut out)),
+        "assets" => {
+            version = Uuid::parse_str(&id)
+                .ok()
+                .and_then(|u| state.index.write_asset(u, &mut out));
+            version.is_some()
+        }
         "schools" => SchoolRef::parse(&id).is_ok_and(|s| state.index.write_school(&s, &mut out)),
         "catchments" => {
             Uuid::parse_str(&id).is_ok_and(|u| state.index.write_catchment(u, &mut out))
@@ -191,5 +197,10 @@ async fn item(
         json_str(&mut out, &collection_href);
         out.extend_from_slice(b"}]}");
     }
-    Ok(geojson(out))
+    let mut r = geojson(out);
+    if let Some(v) = version {
+        r.headers_mut()
+            .insert(axum::http::header::ETAG, super::geojson::etag(v));
+    }
+    Ok(r)
 }

@@ -97,6 +97,7 @@ async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
         let suggestion = suggestion_of(&state.store.history(a.id).await?);
         items.push(json!({
             "asset_id": a.id,
+            "version": a.version,
             "kind": if suggestion.is_some() { "family suggestion" } else { "new listing" },
             "suggestion": suggestion,
             "submitted_by": state.store.owner_of(a.id).await?,
@@ -108,14 +109,11 @@ async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
         }));
     }
     for r in state.store.revisions().await? {
-        let current = state
-            .store
-            .asset(r.asset)
-            .await
-            .ok()
-            .map(|a| feature_value(&a));
+        let stored = state.store.asset(r.asset).await.ok();
+        let current = stored.as_ref().map(feature_value);
         items.push(json!({
             "asset_id": r.asset,
+            "version": stored.as_ref().map(|a| a.version),
             "kind": if is_deletion(&r.feature) { "request to delete a published listing" } else { "change to a published listing" },
             "submitted_by": r.by,
             "submitted_at": r.at,
@@ -128,13 +126,36 @@ async fn queue(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
     Ok(Json(json!({ "items": items })))
 }
 
+/// The version a reviewer saw (`{"version": N}` in the body, optional): the
+/// approval or rejection stands only if the listing is still at it.
+fn seen_version(body: &Bytes) -> Result<Option<i64>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let bad = || {
+        ApiError::Invalid(vec![FieldError {
+            name: "version".into(),
+            location: Location::Body,
+            detail: "the version the review queue showed, a whole number".into(),
+        }])
+    };
+    let v: Value = serde_json::from_slice(body).map_err(|_| bad())?;
+    match v.get("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(n) => n.as_i64().map(Some).ok_or_else(bad),
+    }
+}
+
 async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
+    reviewer(&caller)?;
     let id = parse_id(&id)?;
-    Ok(match state.service().approve(&caller.0, id).await? {
+    let seen = seen_version(&body)?;
+    Ok(match state.service().approve(&caller.0, id, seen).await? {
         Approved::Published(a) => (StatusCode::OK, Json(feature_value(&a))).into_response(),
         Approved::Deleted => StatusCode::NO_CONTENT.into_response(),
     })
@@ -160,7 +181,8 @@ async fn reject(
                 detail: "a reason of 1 to 2000 characters is required".into(),
             }])
         })?;
-    state.service().reject(&caller.0, id, &reason).await?;
+    let seen = seen_version(&body)?;
+    state.service().reject(&caller.0, id, &reason, seen).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

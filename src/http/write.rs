@@ -17,7 +17,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::body::{FEATURE, MAX_BODY, MERGE_PATCH, json_body};
 use super::error::ApiError;
-use super::geojson::feature_response;
+use super::geojson::{feature_response, if_match};
 use crate::service::Written;
 
 pub fn routes() -> Router<AppState> {
@@ -90,9 +90,13 @@ async fn replace(
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
     let id = parse_id(&id)?;
+    let expected = if_match(&headers)?;
     let value = json_body(&headers, body, FEATURE)?;
     Ok(written(
-        state.service().replace(&caller.0, id, &value).await?,
+        state
+            .service()
+            .replace(&caller.0, id, &value, expected)
+            .await?,
     ))
 }
 
@@ -105,18 +109,26 @@ async fn modify(
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
     let id = parse_id(&id)?;
+    let expected = if_match(&headers)?;
     let patch = json_body(&headers, body, MERGE_PATCH)?;
-    Ok(written(state.service().patch(&caller.0, id, &patch).await?))
+    Ok(written(
+        state
+            .service()
+            .patch(&caller.0, id, &patch, expected)
+            .await?,
+    ))
 }
 
 async fn remove(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
     caller: Caller,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     writable(&collection)?;
     let id = parse_id(&id)?;
-    if state.service().delete(&caller.0, id).await? {
+    let expected = if_match(&headers)?;
+    if state.service().delete(&caller.0, id, expected).await? {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     // An organization's published listing: the request waits for review.

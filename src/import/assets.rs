@@ -137,6 +137,7 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
             status,
             created_at,
             updated_at,
+            version: 1,
             fields: a,
         });
     }

@@ -101,19 +101,59 @@ impl Index {
     }
 
     /// Puts a committed asset in the index, replacing an older version; an asset
-    /// that is not approved is taken out instead.
-    pub fn upsert_asset(&self, asset: &Asset) {
+    /// that is not approved is taken out instead. A version older than (or the
+    /// same as) the last one applied, or of a deleted asset, is ignored: two
+    /// commits may reach the index in either order. Returns whether it applied.
+    pub fn upsert_asset(&self, asset: &Asset) -> bool {
+        if self
+            .read()
+            .versions
+            .get(&asset.id)
+            .is_some_and(|&v| v >= asset.version)
+        {
+            return false;
+        }
         let slot = (asset.status == Status::Approved).then(|| Slot::from_asset(asset));
         let mut st = self.write();
+        // Checked again under the write lock: another writer may have passed.
+        if st
+            .versions
+            .get(&asset.id)
+            .is_some_and(|&v| v >= asset.version)
+        {
+            return false;
+        }
+        st.versions.insert(asset.id, asset.version);
         st.remove_slot(asset.id);
         if let Some(slot) = slot {
             st.insert_slot(slot);
         }
+        true
     }
 
-    /// Takes a deleted asset out. Returns whether it was indexed.
+    /// Takes a deleted asset out for good: no later write of it applies.
+    /// Returns whether it was indexed.
     pub fn remove_asset(&self, id: Uuid) -> bool {
-        self.write().remove_slot(id)
+        let mut st = self.write();
+        st.versions.insert(id, i64::MAX);
+        st.remove_slot(id)
+    }
+
+    /// Records a new version of an asset whose published content did not
+    /// change (a proposal was put or dropped).
+    pub fn set_version(&self, id: Uuid, version: i64) {
+        let mut st = self.write();
+        let v = st.versions.entry(id).or_insert(version);
+        *v = (*v).max(version);
+    }
+
+    /// The last version applied of an asset (its ETag), if it is known.
+    pub fn version(&self, id: Uuid) -> Option<i64> {
+        self.read()
+            .versions
+            .get(&id)
+            .copied()
+            .filter(|&v| v != i64::MAX)
     }
 
     /// Replaces the schools and catchments and recomputes every area.
@@ -194,16 +234,13 @@ impl Index {
         }
     }
 
-    /// Writes one asset's Feature; false when it is not indexed.
-    pub fn write_asset(&self, id: Uuid, out: &mut Vec<u8>) -> bool {
+    /// Writes one asset's Feature and answers its version (its ETag); `None`
+    /// when it is not indexed.
+    pub fn write_asset(&self, id: Uuid, out: &mut Vec<u8>) -> Option<i64> {
         let st = self.read();
-        match st.by_id.get(&id) {
-            Some(&s) => {
-                st.slot(s).feature.write_to(out, None);
-                true
-            }
-            None => false,
-        }
+        let &s = st.by_id.get(&id)?;
+        st.slot(s).feature.write_to(out, None);
+        Some(st.versions.get(&id).copied().unwrap_or(1))
     }
 
     /// Writes the schools (optionally in a bbox) and returns the counts.

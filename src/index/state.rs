@@ -51,6 +51,9 @@ pub(super) struct CatchmentEntry {
 }
 
 pub(super) struct State {
+    /// The last version applied per asset id, indexed or not; `i64::MAX` once
+    /// deleted. Writes that arrive older than this are ignored.
+    pub(super) versions: HashMap<Uuid, i64>,
     pub(super) slots: Vec<Option<Slot>>,
     pub(super) free: Vec<u32>,
     pub(super) by_id: HashMap<Uuid, u32>,
@@ -75,6 +78,7 @@ impl State {
     /// An index with nothing in it.
     pub(super) fn empty(default_radius_m: f64) -> Self {
         State {
+            versions: HashMap::new(),
             slots: Vec::new(),
             free: Vec::new(),
             by_id: HashMap::new(),
@@ -153,7 +157,9 @@ impl State {
             }
         }
         let by_id = (0..n).map(|i| (live(i).id, i)).collect();
+        let versions = assets.iter().map(|a| (a.id, a.version)).collect();
         let mut fresh = State {
+            versions,
             slots,
             by_id,
             order: (0..n).collect(),

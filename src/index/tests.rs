@@ -122,14 +122,56 @@ fn catchment_edges_holes_and_parts() {
     assert_eq!(ids(&index, &q), vec![1, 2, 4, 5, 7]);
 
     // Writes keep the membership current.
+    // (Each committed change carries the next version, as the store gives it.)
     index.upsert_asset(&asset(8, 1.0, 1.0, "library", "new"));
-    index.upsert_asset(&asset(1, 50.0, 50.0, "park", "moved out"));
+    index.upsert_asset(&Asset {
+        version: 2,
+        ..asset(1, 50.0, 50.0, "park", "moved out")
+    });
     assert!(index.remove_asset(Uuid::from_u128(2)));
     assert_eq!(ids(&index, &q), vec![4, 5, 7, 8]);
     let mut pending = asset(4, 4.0, 5.0, "park", "withdrawn");
     pending.status = Status::Pending;
+    pending.version = 2;
     index.upsert_asset(&pending);
     assert_eq!(ids(&index, &q), vec![5, 7, 8]);
+}
+
+#[test]
+fn changes_apply_in_commit_order_whatever_order_they_arrive_in() {
+    let index = Index::new(1609.344);
+    index.load(&[asset(1, 1.0, 1.0, "park", "v1")], vec![], vec![]);
+    let named = |n: &str| {
+        let mut out = Vec::new();
+        index.write_asset(Uuid::from_u128(1), &mut out);
+        String::from_utf8(out).expect("utf8").contains(n)
+    };
+    let v = |version, name| Asset {
+        version,
+        ..asset(1, 1.0, 1.0, "park", name)
+    };
+    // v3 committed after v2, but reaches the index first: v2 is ignored.
+    assert!(index.upsert_asset(&v(3, "v3")));
+    assert!(!index.upsert_asset(&v(2, "v2")));
+    assert!(named("v3"));
+    assert_eq!(index.version(Uuid::from_u128(1)), Some(3));
+    // A proposal raised the version without changing what is published.
+    index.set_version(Uuid::from_u128(1), 4);
+    assert_eq!(
+        index.write_asset(Uuid::from_u128(1), &mut Vec::new()),
+        Some(4)
+    );
+    // Deleted: a late write of it never brings it back.
+    assert!(index.remove_asset(Uuid::from_u128(1)));
+    assert!(!index.upsert_asset(&v(5, "late")));
+    assert!(
+        index
+            .write_asset(Uuid::from_u128(1), &mut Vec::new())
+            .is_none()
+    );
+    // Until the next full load, which starts from what the store holds.
+    index.load(&[v(1, "re-imported")], vec![], vec![]);
+    assert!(named("re-imported"));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::features::{diff, feature_value};
-use super::{Service, ServiceError, reviewed};
+use super::{Service, ServiceError, reviewed, stale};
 use crate::domain::validate::{self, Violation};
 use crate::domain::{Asset, AssetFields, Role, Status, User};
 use crate::store::{Change, HistoryRecord, RevisionChange, RowChange};
@@ -54,6 +54,10 @@ fn provenance_unchanged(
     }
 }
 
+/// Why a write is refused when the listing changed under it (the client
+/// named no version; with `If-Match` it is 412).
+const CHANGED: &str = "the listing changed meanwhile; read it again and send your change again";
+
 /// What a write to an existing asset did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Written {
@@ -88,6 +92,7 @@ impl Service {
         let asset = Asset::new(Uuid::new_v4(), fields, status, Utc::now());
         self.apply(&Change {
             asset: asset.id,
+            expected_version: None,
             owner: pending.then_some(by.id),
             revision: RevisionChange::Keep,
             history: HistoryRecord {
@@ -102,16 +107,21 @@ impl Service {
     }
 
     /// Replaces an asset with a Feature.
+    /// `if_match`: the version the client last saw (`If-Match`); 412 when the
+    /// stored one differs.
     pub async fn replace(
         &self,
         by: &User,
         id: Uuid,
         feature: &Value,
+        if_match: Option<i64>,
     ) -> Result<Written, ServiceError> {
         let fields = validate::feature(feature)?;
         let existing = self.existing(id).await?;
         self.may_change(by, id).await?;
-        self.store_version(by, fields, &existing).await
+        self.store_version(by, fields, &existing, if_match)
+            .await
+            .map_err(|e| stale(e, if_match.is_some(), CHANGED))
     }
 
     /// What an organization's patch applies to: its proposal awaiting review
@@ -127,20 +137,41 @@ impl Service {
         Ok(feature_value(existing))
     }
 
-    /// Applies an RFC 7396 merge patch to the asset as the API shows it.
-    pub async fn patch(&self, by: &User, id: Uuid, patch: &Value) -> Result<Written, ServiceError> {
+    /// Applies an RFC 7396 merge patch to the asset as the API shows it. The
+    /// patch is committed only onto the version it was merged with, so two
+    /// patches at once never lose one another (409 for the second, or 412
+    /// when the client named the version with `If-Match`).
+    pub async fn patch(
+        &self,
+        by: &User,
+        id: Uuid,
+        patch: &Value,
+        if_match: Option<i64>,
+    ) -> Result<Written, ServiceError> {
         let existing = self.existing(id).await?;
         self.may_change(by, id).await?;
+        if let Some(v) = if_match
+            && v != existing.version
+        {
+            return Err(ServiceError::PreconditionFailed(existing.version));
+        }
         let mut current = self.patch_base(by, &existing).await?;
         validate::merge_patch(&mut current, patch);
         let fields = validate::feature(&current)?;
-        self.store_version(by, fields, &existing).await
+        self.store_version(by, fields, &existing, Some(existing.version))
+            .await
+            .map_err(|e| stale(e, if_match.is_some(), CHANGED))
     }
 
     /// Deletes an asset. An organization's own pending listing goes at once;
     /// its published listing only once a reviewer approves the deletion
     /// (`Ok(false)`: the request waits for review).
-    pub async fn delete(&self, by: &User, id: Uuid) -> Result<bool, ServiceError> {
+    pub async fn delete(
+        &self,
+        by: &User,
+        id: Uuid,
+        if_match: Option<i64>,
+    ) -> Result<bool, ServiceError> {
         let existing = self.existing(id).await?;
         self.may_change(by, id).await?;
         if reviewed(by) && existing.status == Status::Approved {
@@ -151,6 +182,7 @@ impl Service {
             request[DELETION] = Value::Bool(true);
             self.apply(&Change {
                 asset: id,
+                expected_version: if_match,
                 row: RowChange::Keep,
                 owner: None,
                 revision: RevisionChange::Put {
@@ -163,11 +195,13 @@ impl Service {
                     changes: Value::Array(Vec::new()),
                 },
             })
-            .await?;
+            .await
+            .map_err(|e| stale(e, true, CHANGED))?;
             return Ok(false);
         }
         self.apply(&Change {
             asset: id,
+            expected_version: if_match,
             row: RowChange::Delete,
             owner: None,
             revision: RevisionChange::Keep,
@@ -177,7 +211,8 @@ impl Service {
                 changes: diff(Some(&feature_value(&existing)), &Value::Null),
             },
         })
-        .await?;
+        .await
+        .map_err(|e| stale(e, true, CHANGED))?;
         Ok(true)
     }
 
@@ -189,6 +224,7 @@ impl Service {
         by: &User,
         fields: AssetFields,
         existing: &Asset,
+        expected: Option<i64>,
     ) -> Result<Written, ServiceError> {
         let mut fields = fields;
         let old = feature_value(existing);
@@ -217,6 +253,7 @@ impl Service {
             }
             self.apply(&Change {
                 asset: existing.id,
+                expected_version: expected,
                 row: RowChange::Keep,
                 owner: None,
                 revision: RevisionChange::Put {
@@ -228,14 +265,20 @@ impl Service {
             .await?;
             return Ok(Written::Proposed(new));
         }
-        self.apply(&Change {
-            asset: existing.id,
-            row: RowChange::Replace(asset.clone()),
-            owner: None,
-            revision: RevisionChange::Keep,
-            history: history("updated"),
-        })
-        .await?;
+        let committed = self
+            .apply(&Change {
+                asset: existing.id,
+                expected_version: expected,
+                row: RowChange::Replace(asset.clone()),
+                owner: None,
+                revision: RevisionChange::Keep,
+                history: history("updated"),
+            })
+            .await?;
+        let asset = Asset {
+            version: committed.unwrap_or(asset.version),
+            ..asset
+        };
         Ok(Written::Stored(Box::new(asset)))
     }
 }

@@ -44,6 +44,9 @@ pub enum ServiceError {
     /// The state of the data does not allow it (nothing awaits review, ...).
     #[error("{0}")]
     Conflict(&'static str),
+    /// The client's `If-Match` names a version that is no longer stored.
+    #[error("the asset is now at version {0}")]
+    PreconditionFailed(i64),
     /// The system could not make a token.
     #[error("no randomness for a token: {0}")]
     NoRandomness(String),
@@ -100,19 +103,28 @@ impl Service {
     }
 
     /// Commits a change in one transaction, then (only then) applies it to the
-    /// index. The one place where both happen.
-    async fn apply(&self, change: &Change) -> Result<(), ServiceError> {
-        self.store.commit(change).await?;
+    /// index, with the version the store gave the row, so that changes that
+    /// reach the index out of order never put an older version over a newer
+    /// one or bring back a deleted asset. The one place where both happen.
+    /// Returns the row's new version (`None` when deleted).
+    async fn apply(&self, change: &Change) -> Result<Option<i64>, ServiceError> {
+        let version = self.store.commit(change).await?;
         if let Some(index) = &self.index {
-            match &change.row {
-                RowChange::Insert(a) | RowChange::Replace(a) => index.upsert_asset(a),
-                RowChange::Delete => {
+            match (&change.row, version) {
+                (RowChange::Insert(a) | RowChange::Replace(a), Some(v)) => {
+                    index.upsert_asset(&Asset {
+                        version: v,
+                        ..a.clone()
+                    });
+                }
+                (RowChange::Delete, _) => {
                     index.remove_asset(change.asset);
                 }
-                RowChange::Keep => {}
+                (RowChange::Keep, Some(v)) => index.set_version(change.asset, v),
+                _ => {}
             }
         }
-        Ok(())
+        Ok(version)
     }
 
     /// Imports assets in one transaction (matched by provenance, else id), then
@@ -159,6 +171,18 @@ impl Service {
             ));
         }
         Ok(())
+    }
+}
+
+/// A stale version: 412 when the client named it (`If-Match`), otherwise a
+/// conflict saying what changed.
+fn stale(e: ServiceError, client_named_it: bool, why: &'static str) -> ServiceError {
+    match e {
+        ServiceError::Store(StoreError::Stale { stored }) if client_named_it => {
+            ServiceError::PreconditionFailed(stored)
+        }
+        ServiceError::Store(StoreError::Stale { .. }) => ServiceError::Conflict(why),
+        other => other,
     }
 }
 

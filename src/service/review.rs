@@ -7,10 +7,14 @@ use uuid::Uuid;
 
 use super::assets::is_deletion;
 use super::features::{diff, feature_value};
-use super::{Service, ServiceError, reviewer};
+use super::{Service, ServiceError, reviewer, stale};
 use crate::domain::validate;
 use crate::domain::{Asset, Status, User};
 use crate::store::{Change, HistoryRecord, RevisionChange, RowChange};
+
+/// Why a review is refused when the listing changed after the reviewer saw it.
+const CHANGED: &str =
+    "the listing or its proposal changed since it was loaded; reload the queue and review it again";
 
 /// What an approval did.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +28,12 @@ pub enum Approved {
 impl Service {
     /// Publishes what awaits review of a listing (its proposal, else the
     /// pending listing itself); approval is a verification.
-    pub async fn approve(&self, by: &User, id: Uuid) -> Result<Approved, ServiceError> {
+    pub async fn approve(
+        &self,
+        by: &User,
+        id: Uuid,
+        seen: Option<i64>,
+    ) -> Result<Approved, ServiceError> {
         reviewer(by)?;
         let existing = self.existing(id).await?;
         let revision = self.store.revision(id).await?;
@@ -32,6 +41,7 @@ impl Service {
             // An organization asked to take its published listing down.
             self.apply(&Change {
                 asset: id,
+                expected_version: seen.or(Some(existing.version)),
                 owner: None,
                 revision: RevisionChange::Drop,
                 history: HistoryRecord {
@@ -41,7 +51,8 @@ impl Service {
                 },
                 row: RowChange::Delete,
             })
-            .await?;
+            .await
+            .map_err(|e| stale(e, false, CHANGED))?;
             return Ok(Approved::Deleted);
         }
         let mut approved = match revision {
@@ -65,6 +76,7 @@ impl Service {
         approved.updated_at = Utc::now();
         self.apply(&Change {
             asset: id,
+            expected_version: seen.or(Some(existing.version)),
             owner: None,
             revision: RevisionChange::Drop,
             history: HistoryRecord {
@@ -74,13 +86,20 @@ impl Service {
             },
             row: RowChange::Replace(approved.clone()),
         })
-        .await?;
+        .await
+        .map_err(|e| stale(e, false, CHANGED))?;
         Ok(Approved::Published(Box::new(approved)))
     }
 
     /// Turns down what awaits review: a proposal is dropped (the published
     /// version stays), a pending listing becomes rejected.
-    pub async fn reject(&self, by: &User, id: Uuid, reason: &str) -> Result<(), ServiceError> {
+    pub async fn reject(
+        &self,
+        by: &User,
+        id: Uuid,
+        reason: &str,
+        seen: Option<i64>,
+    ) -> Result<(), ServiceError> {
         reviewer(by)?;
         let existing = self.existing(id).await?;
         let (row, revision) = if self.store.revision(id).await?.is_some() {
@@ -99,6 +118,7 @@ impl Service {
         };
         self.apply(&Change {
             asset: id,
+            expected_version: seen.or(Some(existing.version)),
             row,
             owner: None,
             revision,
@@ -109,5 +129,7 @@ impl Service {
             },
         })
         .await
+        .map_err(|e| stale(e, false, CHANGED))?;
+        Ok(())
     }
 }

@@ -50,6 +50,7 @@ impl Service {
         }
         self.apply(&Change {
             asset: asset.id,
+            expected_version: None,
             owner: None,
             revision: RevisionChange::Keep,
             history: HistoryRecord {

@@ -7,6 +7,9 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The row changed since the version the change was made against.
+    #[error("the stored version is now {stored}")]
+    Stale { stored: i64 },
     /// The database cannot be reached or is not answering; worth retrying.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),

@@ -41,6 +41,10 @@ pub struct Change {
     pub revision: RevisionChange,
     /// The entry of the asset's history that records the change.
     pub history: HistoryRecord,
+    /// Commit only if the stored row still has this version (If-Match, the
+    /// version a reviewer saw, or the one a merge patch was computed on);
+    /// `Stale` otherwise, and nothing is written.
+    pub expected_version: Option<i64>,
 }
 
 /// What a [`Change`] does to the asset's row.
@@ -201,8 +205,9 @@ pub trait Store: Send + Sync + 'static {
     /// One asset by id.
     async fn asset(&self, id: Uuid) -> Result<Asset, StoreError>;
     /// Commits one change to an asset (row, owner, proposal and history entry)
-    /// in one transaction.
-    async fn commit(&self, change: &Change) -> Result<(), StoreError>;
+    /// in one transaction; every change but a deletion raises the row's
+    /// version. Returns the row's new version (`None` when deleted).
+    async fn commit(&self, change: &Change) -> Result<Option<i64>, StoreError>;
     /// Inserts or updates assets in one transaction. An asset whose
     /// (source, source_id) is already stored updates that row and keeps its id and
     /// creation time; otherwise it is matched by id. Returns the stored values.

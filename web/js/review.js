@@ -48,12 +48,13 @@ function item(entry) {
   const result = li.appendChild(el('p', null, 'result'));
   result.setAttribute('role', 'status');
   approve.addEventListener('click', async () => {
-    const r = await call('POST', '/review/' + entry.asset_id + '/approve');
+    // The version shown: if the listing changed since, the approval is refused.
+    const r = await call('POST', '/review/' + entry.asset_id + '/approve', { version: entry.version });
     result.textContent = r.ok ? 'Approved and published.' : 'Could not approve: ' + problemText(r);
   });
   reject.addEventListener('click', async () => {
     if (!reason.value.trim()) { result.textContent = 'Give a reason the organization will read.'; reason.focus(); return; }
-    const r = await call('POST', '/review/' + entry.asset_id + '/reject', { reason: reason.value });
+    const r = await call('POST', '/review/' + entry.asset_id + '/reject', { reason: reason.value, version: entry.version });
     result.textContent = r.ok ? 'Rejected.' : 'Could not reject: ' + problemText(r);
   });
   return { li, mapDiv, entry };

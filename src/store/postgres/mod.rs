@@ -147,6 +147,7 @@ impl Store for PostgresStore {
             let mut stored = a.clone();
             stored.id = id;
             stored.created_at = created_at;
+            stored.version = row.try_get("version")?;
             out.push(stored);
         }
         tx.commit().await?;
@@ -288,9 +289,22 @@ impl Store for PostgresStore {
         Ok(row.map(revision))
     }
 
-    async fn commit(&self, change: &Change) -> Result<(), StoreError> {
+    async fn commit(&self, change: &Change) -> Result<Option<i64>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let id = change.asset;
+        if let Some(expected) = change.expected_version {
+            // The row is locked until the commit: no one changes it meanwhile.
+            let stored: Option<(i64,)> =
+                sqlx::query_as("SELECT version FROM assets WHERE id = $1 FOR UPDATE")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match stored {
+                None => return Err(StoreError::NotFound),
+                Some((v,)) if v != expected => return Err(StoreError::Stale { stored: v }),
+                Some(_) => {}
+            }
+        }
         let touched = match &change.row {
             RowChange::Keep => 1,
             RowChange::Insert(a) => bind_asset(sqlx::query(INSERT_ASSET), a)
@@ -310,6 +324,27 @@ impl Store for PostgresStore {
         if touched == 0 {
             return Err(StoreError::NotFound);
         }
+        let version = match &change.row {
+            RowChange::Insert(_) => Some(1),
+            RowChange::Delete => None,
+            // The row's UPDATE raised the version (the `assets_version` trigger).
+            RowChange::Replace(_) => {
+                let (v,): (i64,) = sqlx::query_as("SELECT version FROM assets WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Some(v)
+            }
+            RowChange::Keep => {
+                let (v,): (i64,) = sqlx::query_as(
+                    "UPDATE assets SET version = version + 1 WHERE id = $1 RETURNING version",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(v)
+            }
+        };
         if let Some(owner) = change.owner {
             sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES ($1, $2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = EXCLUDED.owner_id")
                 .bind(id)
@@ -343,7 +378,7 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(version)
     }
 
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {

@@ -32,7 +32,7 @@ macro_rules! asset_values {
 macro_rules! select_assets {
     ($($filter:literal)?) => {
         concat!(
-            "SELECT id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM assets"
+            "SELECT id, version, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM assets"
             $(, " ", $filter)?
         )
     };
@@ -63,7 +63,7 @@ pub(super) const UPDATE_ASSET: &str = concat!(
 /// What an upsert overwrites (provenance aside; id and created_at are kept).
 macro_rules! overwrite {
     () => {
-        "name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra"
+        "name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra, version = assets.version + 1"
     };
 }
 
@@ -75,7 +75,7 @@ pub(super) const UPSERT_BY_SOURCE: &str = concat!(
     asset_values!(),
     ") ON CONFLICT ((coalesce(source, '')), source_id) WHERE source_id IS NOT NULL DO UPDATE SET ",
     overwrite!(),
-    " RETURNING id, created_at, (xmax = 0) AS inserted"
+    " RETURNING id, created_at, (xmax = 0) AS inserted, version"
 );
 
 /// An import's asset without provenance, matched by id.
@@ -86,12 +86,13 @@ pub(super) const UPSERT_BY_ID: &str = concat!(
     asset_values!(),
     ") ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, source_id = EXCLUDED.source_id, ",
     overwrite!(),
-    " RETURNING id, created_at, (xmax = 0) AS inserted"
+    " RETURNING id, created_at, (xmax = 0) AS inserted, version"
 );
 
 #[derive(FromRow)]
 pub(super) struct AssetRow {
     id: Uuid,
+    version: i64,
     name: String,
     category: String,
     description: Option<String>,
@@ -153,6 +154,7 @@ impl TryFrom<AssetRow> for Asset {
                 .ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            version: r.version,
             fields: AssetFields {
                 name: r.name,
                 category: r.category,

@@ -40,6 +40,16 @@ async fn write_asset(
     Ok(done.rows_affected())
 }
 
+/// Raises an asset row's version inside a write; the new version.
+async fn bump(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<i64, StoreError> {
+    let (v,): (i64,) =
+        sqlx::query_as("UPDATE assets SET version = version + 1 WHERE id = ?1 RETURNING version")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(v)
+}
+
 fn revision(
     (asset, by, feature, at): (String, String, String, String),
 ) -> Result<Revision, StoreError> {
@@ -171,6 +181,7 @@ impl Store for SqliteStore {
                     stored.id = uuid(&id)?;
                     stored.created_at = time(&created)?;
                     write_asset(&mut tx, &stored, false).await?;
+                    stored.version = bump(&mut tx, &stored.id.to_string()).await?;
                     report.updated += 1;
                 }
                 None => {
@@ -327,11 +338,22 @@ impl Store for SqliteStore {
         row.map(revision).transpose()
     }
 
-    async fn commit(&self, change: &Change) -> Result<(), StoreError> {
+    async fn commit(&self, change: &Change) -> Result<Option<i64>, StoreError> {
         // IMMEDIATE takes the write lock at the start, so a concurrent writer
         // waits (busy_timeout) instead of failing when it upgrades.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id = change.asset.to_string();
+        if let Some(expected) = change.expected_version {
+            let stored: Option<(i64,)> = sqlx::query_as("SELECT version FROM assets WHERE id = ?1")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match stored {
+                None => return Err(StoreError::NotFound),
+                Some((v,)) if v != expected => return Err(StoreError::Stale { stored: v }),
+                Some(_) => {}
+            }
+        }
         let touched = match &change.row {
             RowChange::Keep => 1,
             RowChange::Insert(a) => write_asset(&mut tx, a, true).await?,
@@ -345,6 +367,11 @@ impl Store for SqliteStore {
         if touched == 0 {
             return Err(StoreError::NotFound);
         }
+        let version = match &change.row {
+            RowChange::Insert(_) => Some(1),
+            RowChange::Delete => None,
+            RowChange::Keep | RowChange::Replace(_) => Some(bump(&mut tx, &id).await?),
+        };
         if let Some(owner) = change.owner {
             sqlx::query("INSERT INTO asset_owners (asset_id, owner_id) VALUES (?1, ?2) ON CONFLICT (asset_id) DO UPDATE SET owner_id = excluded.owner_id")
                 .bind(&id)
@@ -380,7 +407,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(version)
     }
 
     async fn history(&self, asset: Uuid) -> Result<Vec<HistoryEntry>, StoreError> {

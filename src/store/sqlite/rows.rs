@@ -23,7 +23,7 @@ macro_rules! asset_fields {
 /// Every asset column, for reading: all rows, or by status, id or ids.
 macro_rules! select_assets {
     ($($filter:literal)?) => {
-        concat!("SELECT id, ", asset_fields!(), " FROM assets" $(, " ", $filter)?)
+        concat!("SELECT id, version, ", asset_fields!(), " FROM assets" $(, " ", $filter)?)
     };
 }
 pub(super) const SELECT_ASSETS: &str = select_assets!();
@@ -50,6 +50,7 @@ pub(super) const UPDATE_ASSET: &str = concat!(
 #[derive(FromRow)]
 pub(super) struct AssetRow {
     id: String,
+    version: i64,
     name: String,
     category: String,
     description: Option<String>,
@@ -117,6 +118,7 @@ impl TryFrom<AssetRow> for Asset {
                 .ok_or_else(|| StoreError::Corrupt(format!("status {:?}", r.status)))?,
             created_at: time(&r.created_at)?,
             updated_at: time(&r.updated_at)?,
+            version: r.version,
             fields: AssetFields {
                 name: r.name,
                 category: r.category,

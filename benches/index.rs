@@ -58,6 +58,7 @@ fn assets(n: usize) -> Vec<Asset> {
                 status: Status::Approved,
                 created_at: now,
                 updated_at: now,
+                version: 1,
                 fields,
             }
         })

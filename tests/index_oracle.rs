@@ -136,9 +136,7 @@ proptest! {
         let assets: Vec<_> = pts.iter().enumerate().map(|(i, &(x, y))| common::asset(Uuid::from_u128(i as u128 + 1), x, y, "park", "p")).collect();
         index.load(&assets, vec![school], vec![catchment]);
         // Each write carries a newer version, as the store's commits do.
-        let mut version = 1;
-        for (i, x, y) in moves {
-            version += 1;
+        for (version, (i, x, y)) in (2..).zip(moves) {
             let i = i % (rows.len() + 1);
             if i == rows.len() {
                 rows.push(Some((x, y)));

@@ -69,8 +69,20 @@ async fn apply(batch: Batch, store: &dyn Store, index: &Index) -> Result<(), Sto
         for a in &found {
             index.upsert_asset(a);
         }
+        // Missing: deleted, unless the row is there but does not decode; that
+        // one is only hidden, so that it comes back once it is fixed.
+        let undecodable: BTreeSet<String> = store
+            .skipped()
+            .into_iter()
+            .filter(|s| s.table == "assets")
+            .map(|s| s.id)
+            .collect();
         for id in ids.iter().filter(|id| !present.contains(id)) {
-            index.remove_asset(*id);
+            if undecodable.contains(&id.to_string()) {
+                index.hide_asset(*id);
+            } else {
+                index.remove_asset(*id);
+            }
         }
     }
     if batch.areas {

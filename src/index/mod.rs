@@ -139,6 +139,12 @@ impl Index {
         st.remove_slot(id)
     }
 
+    /// Takes an asset out that is still stored but cannot be read (a row that
+    /// does not decode): unlike a deletion, a later, fixed version applies.
+    pub fn hide_asset(&self, id: Uuid) {
+        self.write().remove_slot(id);
+    }
+
     /// Records a new version of an asset whose published content did not
     /// change (a proposal was put or dropped).
     pub fn set_version(&self, id: Uuid, version: i64) {

@@ -145,54 +145,64 @@ async fn the_review_queue_is_bounded_per_organization(b: Backend) {
             .contains("await review")
     );
     assert_eq!(pending(&db).await, 3);
-    // Changing a listing already waiting is not a new submission.
-    let (s, _) = send_as(
-        &router,
-        "PATCH",
-        &format!("{items}/{}", ids[0]),
-        &org,
-        Some(&json!({"properties": {"phone": "206-555-0112"}})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    // Once reviewed, there is room again.
-    let (s, _) = send_as(
-        &router,
-        "POST",
-        &format!("/review/{}/approve", ids[0]),
-        &editor,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, _) = send_as(
-        &router,
-        "POST",
-        items,
-        &org,
-        Some(&feature("Now there is room")),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED);
-    // A proposal for the published one, or a deletion request, is a submission too.
-    let (s, _) = send_as(
-        &router,
-        "PATCH",
-        &format!("{items}/{}", ids[0]),
-        &org,
-        Some(&json!({"properties": {"phone": "206-555-0113"}})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CONFLICT);
-    let (s, _) = send_as(
-        &router,
-        "DELETE",
-        &format!("{items}/{}", ids[0]),
-        &org,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CONFLICT);
+    let first = format!("{items}/{}", ids[0]);
+    let approve = format!("/review/{}/approve", ids[0]);
+    let phone = |p: &str| json!({"properties": {"phone": p}});
+    /// method, path, token, body, expected status, why.
+    type Step<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<Value>,
+        StatusCode,
+        &'a str,
+    );
+    let steps: Vec<Step> = vec![
+        (
+            "PATCH",
+            &first,
+            &org,
+            Some(phone("206-555-0112")),
+            StatusCode::OK,
+            "changing a listing already waiting is not a new submission",
+        ),
+        (
+            "POST",
+            &approve,
+            &editor,
+            None,
+            StatusCode::OK,
+            "once reviewed, there is room again",
+        ),
+        (
+            "POST",
+            items,
+            &org,
+            Some(feature("Now there is room")),
+            StatusCode::CREATED,
+            "room for one",
+        ),
+        (
+            "PATCH",
+            &first,
+            &org,
+            Some(phone("206-555-0113")),
+            StatusCode::CONFLICT,
+            "a proposal for the published one is a submission too",
+        ),
+        (
+            "DELETE",
+            &first,
+            &org,
+            None,
+            StatusCode::CONFLICT,
+            "so is a deletion request",
+        ),
+    ];
+    for (method, path, token, body, want, why) in steps {
+        let (s, p) = send_as(&router, method, path, token, body.as_ref()).await;
+        assert_eq!(s, want, "{why}: {p}");
+    }
     assert_eq!(pending(&db).await, 3);
 }
 

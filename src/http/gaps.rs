@@ -7,7 +7,6 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -18,6 +17,7 @@ use super::auth::Caller;
 use super::error::{ApiError, FieldError};
 use super::params::Params;
 use super::partnerships::school_in_path;
+use super::reports::csv_file;
 use crate::domain::sphere::MILE_M;
 use crate::domain::{Partnership, SchoolRef, SchoolYear, User};
 use crate::gaps::{self, GapAnalysis};
@@ -90,22 +90,6 @@ fn analyse(
         .index
         .briefs(&partnerships.iter().map(|p| p.asset_id).collect::<Vec<_>>());
     Ok(gaps::analyse(&l, q.radius_m, partnerships, &briefs))
-}
-
-fn csv_file(name: &str, body: String) -> Response {
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// Hides the partners the caller may not see by name.

@@ -147,7 +147,7 @@ fn join_response(state: &AppState) -> Response {
 }
 
 /// A CSV answer to save under `name`.
-fn csv_file(name: &str, body: String) -> Response {
+pub(super) fn csv_file(name: &str, body: String) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (

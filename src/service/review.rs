@@ -37,58 +37,65 @@ impl Service {
         reviewer(by)?;
         let existing = self.existing(id).await?;
         let revision = self.store.revision(id).await?;
-        if let Some(r) = revision.as_ref().filter(|r| is_deletion(&r.feature)) {
+        let (row, action, changes, outcome) = match revision {
             // An organization asked to take its published listing down.
-            self.apply(&Change {
+            Some(r) if is_deletion(&r.feature) => (
+                RowChange::Delete,
+                "deleted",
+                json!({"requested_by": r.by, "fields": diff(Some(&feature_value(&existing)), &serde_json::Value::Null)}),
+                Approved::Deleted,
+            ),
+            other => {
+                let mut approved = match other {
+                    Some(r) => {
+                        let fields = validate::feature(&r.feature).map_err(|_| {
+                            ServiceError::Conflict("the proposed version is no longer valid")
+                        })?;
+                        Asset::new(id, fields, Status::Approved, existing.created_at)
+                    }
+                    None if existing.status != Status::Approved => Asset {
+                        status: Status::Approved,
+                        ..existing.clone()
+                    },
+                    None => {
+                        return Err(ServiceError::Conflict(
+                            "nothing of this listing awaits review",
+                        ));
+                    }
+                };
+                approved.fields.last_verified = Some(Utc::now().date_naive());
+                approved.updated_at = Utc::now();
+                let changes = diff(Some(&feature_value(&existing)), &feature_value(&approved));
+                (
+                    RowChange::Replace(approved.clone()),
+                    "approved",
+                    changes,
+                    Approved::Published(Box::new(approved)),
+                )
+            }
+        };
+        let version = self
+            .apply(&Change {
                 asset: id,
                 expected_version: seen.or(Some(existing.version)),
                 owner: None,
                 revision: RevisionChange::Drop,
                 history: HistoryRecord {
                     user: Some(by.id),
-                    action: "deleted",
-                    changes: json!({"requested_by": r.by, "fields": diff(Some(&feature_value(&existing)), &serde_json::Value::Null)}),
+                    action,
+                    changes,
                 },
-                row: RowChange::Delete,
+                row,
             })
             .await
             .map_err(|e| stale(e, false, CHANGED))?;
-            return Ok(Approved::Deleted);
-        }
-        let mut approved = match revision {
-            Some(r) => {
-                let fields = validate::feature(&r.feature).map_err(|_| {
-                    ServiceError::Conflict("the proposed version is no longer valid")
-                })?;
-                Asset::new(id, fields, Status::Approved, existing.created_at)
-            }
-            None if existing.status != Status::Approved => Asset {
-                status: Status::Approved,
-                ..existing.clone()
-            },
-            None => {
-                return Err(ServiceError::Conflict(
-                    "nothing of this listing awaits review",
-                ));
-            }
-        };
-        approved.fields.last_verified = Some(Utc::now().date_naive());
-        approved.updated_at = Utc::now();
-        self.apply(&Change {
-            asset: id,
-            expected_version: seen.or(Some(existing.version)),
-            owner: None,
-            revision: RevisionChange::Drop,
-            history: HistoryRecord {
-                user: Some(by.id),
-                action: "approved",
-                changes: diff(Some(&feature_value(&existing)), &feature_value(&approved)),
-            },
-            row: RowChange::Replace(approved.clone()),
+        Ok(match outcome {
+            Approved::Published(a) => Approved::Published(Box::new(Asset {
+                version: version.unwrap_or(a.version),
+                ..*a
+            })),
+            deleted => deleted,
         })
-        .await
-        .map_err(|e| stale(e, false, CHANGED))?;
-        Ok(Approved::Published(Box::new(approved)))
     }
 
     /// Turns down what awaits review: a proposal is dropped (the published

@@ -41,7 +41,9 @@ RUST_LOG=warn $BIN serve --listen "127.0.0.1:$port" --database-url "$URL" \
 until curl -sf "$base/healthz" >/dev/null; do sleep 0.2; done
 one=$(curl -s "$base/collections/assets/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["features"][0]["id"])')
 wrk -t1 -c8 -d"${SECS}s" --latency "$base/collections/assets/items?bbox=-122.40,47.60,-122.30,47.70" >"$tmp/bbox.txt" &
+wrk1=$!
 wrk -t1 -c8 -d"${SECS}s" --latency "$base/collections/assets/items/$one" >"$tmp/one.txt" &
+wrk2=$!
 python3 benches/soak_writers.py "$base" "$SECS" "$editor" "$org1" "$org2" >"$tmp/writers.json" &
 writers=$!
 if [ "$STORE" = postgres ]; then
@@ -50,8 +52,7 @@ if [ "$STORE" = postgres ]; then
   echo "restarting PostgreSQL ($cluster) at $((SECS / 2)) s"
   pg_ctlcluster --skip-systemctl-redirect $cluster restart
 fi
-wait $writers
-wait
+wait $writers $wrk1 $wrk2
 read_line() {
   local f=$1
   local req p50 p99 bad
@@ -65,7 +66,7 @@ echo "store: $STORE, $SECS s"
 echo "reads bbox: $(read_line "$tmp/bbox.txt")"
 echo "reads one:  $(read_line "$tmp/one.txt")"
 echo "writes:     $(cat "$tmp/writers.json")"
-grep -c "panicked" "$tmp/server.log" >/dev/null && echo "server panics: $(grep -c panicked "$tmp/server.log")" || true
+grep -E "ERROR|panicked" "$tmp/server.log" | head -5 || true
 python3 - "$tmp/writers.json" "$tmp/bbox.txt" "$tmp/one.txt" <<'PY'
 import json, re, sys
 w = json.load(open(sys.argv[1]))

@@ -39,6 +39,15 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
+            // The server is shutting down or restarting (57P01-57P03), or the
+            // connection broke (class 08): worth retrying, not an error of ours.
+            sqlx::Error::Database(ref db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) =>
+            {
+                StoreError::Unavailable(e)
+            }
             other => StoreError::Database(other),
         }
     }

@@ -125,6 +125,14 @@ async fn landing_conformance_collections_and_api(b: Backend) {
         );
     }
     assert!(api["components"]["schemas"]["Partnership"].is_object());
+    let patch_params = api["paths"]["/collections/assets/items/{featureId}"]["patch"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    assert!(
+        patch_params
+            .iter()
+            .any(|p| p["name"] == "If-Match" && p["in"] == "header")
+    );
     for method in ["put", "patch", "delete"] {
         assert!(
             api["paths"]["/collections/assets/items/{featureId}"]
@@ -149,6 +157,7 @@ async fn landing_conformance_collections_and_api(b: Backend) {
         "/schools/{schoolId}/gaps",
         "/reports/gaps",
         "/suggestions",
+        "/audit",
     ] {
         assert!(api["paths"].get(path).is_some(), "/api lacks {path}");
     }

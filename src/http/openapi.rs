@@ -59,7 +59,7 @@ fn writes(code: &str, description: &str) -> Value {
     json!({
         code: {"description": description},
         "400": problem, "401": problem, "403": problem, "404": problem, "405": problem,
-        "409": problem, "413": problem, "415": problem, "503": problem,
+        "409": problem, "412": problem, "413": problem, "415": problem, "503": problem,
     })
 }
 
@@ -118,6 +118,9 @@ fn community_paths() -> Value {
             "parameters": gaps_params(Some(&school)), "responses": gap_responses.clone()}},
         "/reports/gaps": {"get": {"summary": "The district table: per school and pillar the assets in the area and within the radius, active partners, missing categories and gaps", "operationId": "getDistrictGaps",
             "parameters": gaps_params(None), "responses": gap_responses}},
+        "/audit": {"get": {"summary": "The audit log (admins): editors' and admins' actions on assets, and revocations and rotations of tokens, newest first", "operationId": "getAudit", "security": [{"bearer": []}],
+            "parameters": [param("limit", "Entries, 1 to 1000 (default 200).", json!({"type": "integer", "minimum": 1, "maximum": 1000}))],
+            "responses": writes("200", "The audit log")}},
         "/suggestions": {"post": {"summary": "A family suggests a missing asset (no token). Held for review, never public before approval; the contact is never published. Limited per client address (429 with Retry-After).", "operationId": "suggestAsset",
             "requestBody": {"required": true, "content": {"application/geo+json": {"schema": {"$ref": "#/components/schemas/Suggestion"}}, "application/json": {"schema": {"$ref": "#/components/schemas/Suggestion"}}}},
             "responses": writes("202", "Received for review")}},
@@ -177,6 +180,7 @@ fn core_document(base: &str) -> Value {
     let feature = json!({"$ref": "#/components/schemas/Feature"});
     let any = json!({"type": "object"});
     let fid = json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The feature's id (a UUID; for schools also the district's school id)."});
+    let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The asset's ETag as read (e.g. \"3\"), or *: a change made meanwhile answers 412 with the current ETag."});
     let school_param = param(
         "school",
         "Only assets inside this school's attendance area (id or district id); a school without an area uses a radius around its campus.",
@@ -229,11 +233,13 @@ fn core_document(base: &str) -> Value {
                                    "phone": {"type": "string"}, "website": {"type": "string", "format": "uri"}}}}}},
                 "responses": writes("201", "Signed up; the token is in the answer")}},
             "/review": {"get": {"summary": "The review queue (editors, admins): new listings and changes to published ones, each with a field diff and possible duplicates within 100 m", "operationId": "getReview", "security": [{"bearer": []}], "responses": writes("200", "The queue")}},
-            "/review/{assetId}/approve": {"post": {"summary": "Publish the listing or its proposed change; sets the date last verified", "operationId": "approve", "security": [{"bearer": []}],
-                "parameters": [{"name": "assetId", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": writes("200", "Published")}},
+            "/review/{assetId}/approve": {"post": {"summary": "Publish the listing or its proposed change (or carry out a requested deletion, 204); sets the date last verified. With {\"version\": N} from the queue, 409 when the listing changed since", "operationId": "approve", "security": [{"bearer": []}],
+                "parameters": [{"name": "assetId", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"version": {"type": "integer"}}}}}},
+                "responses": writes("200", "Published")}},
             "/review/{assetId}/reject": {"post": {"summary": "Refuse the listing or its proposed change, with a reason its organization can read in the history", "operationId": "reject", "security": [{"bearer": []}],
                 "parameters": [{"name": "assetId", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}, "version": {"type": "integer", "description": "The version the queue showed: 409 when the listing changed since."}}}}}},
                 "responses": writes("204", "Rejected")}},
             "/collections/assets/items/{featureId}/history": {"get": {"summary": "Every change of a listing: who, when, what, old and new values (editors, admins, the owner)", "operationId": "getHistory", "security": [{"bearer": []}], "parameters": [fid.clone()], "responses": writes("200", "The history")}},
             "/healthz": {"get": {"summary": "The process answers", "operationId": "getHealth", "responses": ok("Alive", "application/json", any.clone())}},
@@ -257,11 +263,11 @@ fn core_document(base: &str) -> Value {
                     "responses": writes("201", "Created; Location names the new asset")}},
             "/collections/assets/items/{featureId}": {
                 "get": {"summary": "One asset", "operationId": "getAsset", "parameters": [fid.clone(), f.clone()], "responses": ok("An asset", "application/geo+json", feature.clone())},
-                "put": {"summary": "Replace an asset with a whole Feature", "operationId": "replaceAsset", "security": [{"bearer": []}], "parameters": [fid.clone()],
+                "put": {"summary": "Replace an asset with a whole Feature", "operationId": "replaceAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match.clone()],
                         "requestBody": {"required": true, "content": {"application/geo+json": {"schema": feature.clone()}}}, "responses": writes("200", "Replaced")},
-                "patch": {"summary": "Change some fields (RFC 7396 JSON Merge Patch of the Feature)", "operationId": "patchAsset", "security": [{"bearer": []}], "parameters": [fid.clone()],
+                "patch": {"summary": "Change some fields (RFC 7396 JSON Merge Patch of the Feature); committed only onto the version it was merged with (409 otherwise)", "operationId": "patchAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match.clone()],
                           "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}, "responses": writes("200", "Changed")},
-                "delete": {"summary": "Remove an asset", "operationId": "deleteAsset", "security": [{"bearer": []}], "parameters": [fid.clone()], "responses": writes("204", "Removed")}},
+                "delete": {"summary": "Remove an asset (an organization's published listing: a request that waits for review, 202)", "operationId": "deleteAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match], "responses": writes("204", "Removed")}},
             "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
             "/collections/schools/items/{featureId}": {"get": {"summary": "One school", "operationId": "getSchool", "parameters": [fid.clone(), f.clone()], "responses": ok("A school", "application/geo+json", feature.clone())}},
             "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(),

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::taxonomy::Pillar;
-use super::validate::{Violation, check_contacts};
+use super::validate::{Violation, check_contacts, text_value, v};
 
 /// Where a partnership stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,13 +118,6 @@ const READ_ONLY: &[&str] = &[
     "distance_m",
 ];
 
-fn v(field: &str, detail: impl Into<String>) -> Violation {
-    Violation {
-        field: field.to_owned(),
-        detail: detail.into(),
-    }
-}
-
 /// Whether text holds something that reads as an HTML tag (`<b`, `</`, `<!`).
 fn has_markup(s: &str) -> bool {
     s.as_bytes()
@@ -132,35 +125,19 @@ fn has_markup(s: &str) -> bool {
         .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
 }
 
-/// Optional free text of at most `max` characters, trimmed; empty is none.
+/// Optional plain text: the rule for every text field, and no markup.
 fn text(
     value: Option<&Value>,
     field: &str,
     max: usize,
     errors: &mut Vec<Violation>,
 ) -> Option<String> {
-    match value {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => {
-            let s = s.trim();
-            if s.chars().count() > max {
-                errors.push(v(field, format!("at most {max} characters")));
-                None
-            } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                errors.push(v(field, "must not contain control characters"));
-                None
-            } else if has_markup(s) {
-                errors.push(v(field, "must be plain text, not markup (an HTML tag)"));
-                None
-            } else {
-                Some(s.to_owned()).filter(|s| !s.is_empty())
-            }
-        }
-        Some(_) => {
-            errors.push(v(field, "must be a string or null"));
-            None
-        }
+    let s = text_value(value, field, max, errors)?;
+    if has_markup(&s) {
+        errors.push(v(field, "must be plain text, not markup (an HTML tag)"));
+        return None;
     }
+    Some(s)
 }
 
 fn date(value: Option<&Value>, field: &str, errors: &mut Vec<Violation>) -> Option<NaiveDate> {

@@ -14,7 +14,7 @@ pub struct Violation {
     pub detail: String,
 }
 
-fn v(field: &str, detail: impl Into<String>) -> Violation {
+pub(super) fn v(field: &str, detail: impl Into<String>) -> Violation {
     Violation {
         field: field.to_owned(),
         detail: detail.into(),
@@ -25,22 +25,24 @@ fn v(field: &str, detail: impl Into<String>) -> Violation {
 /// returns) and they are ignored.
 const READ_ONLY: &[&str] = &["status", "created_at", "updated_at", "distance_m", "id"];
 
-pub(super) fn opt_text(
-    props: &Map<String, Value>,
-    key: &str,
+/// Optional free text of at most `max` characters, trimmed, without control
+/// characters (but new lines and tabs); empty is none. The one rule for text
+/// fields, wherever they are sent; problems are named `field`.
+pub(super) fn text_value(
+    value: Option<&Value>,
+    field: &str,
     max: usize,
     errors: &mut Vec<Violation>,
 ) -> Option<String> {
-    let field = format!("properties.{key}");
-    match props.get(key) {
+    match value {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {
             let s = s.trim();
             if s.chars().count() > max {
-                errors.push(v(&field, format!("at most {max} characters")));
+                errors.push(v(field, format!("at most {max} characters")));
                 None
             } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                errors.push(v(&field, "must not contain control characters"));
+                errors.push(v(field, "must not contain control characters"));
                 None
             } else if s.is_empty() {
                 None
@@ -49,10 +51,20 @@ pub(super) fn opt_text(
             }
         }
         Some(_) => {
-            errors.push(v(&field, "must be a string or null"));
+            errors.push(v(field, "must be a string or null"));
             None
         }
     }
+}
+
+/// [`text_value`] of a Feature's property, named `properties.{key}`.
+pub(super) fn opt_text(
+    props: &Map<String, Value>,
+    key: &str,
+    max: usize,
+    errors: &mut Vec<Violation>,
+) -> Option<String> {
+    text_value(props.get(key), &format!("properties.{key}"), max, errors)
 }
 
 fn string_list(props: &Map<String, Value>, key: &str, errors: &mut Vec<Violation>) -> Vec<String> {

@@ -73,20 +73,28 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn do_revoke(&self, id: Uuid, audit: &AuditRecord) -> Result<(), StoreError> {
+    /// Runs one change to a user and its audit entry in one transaction;
+    /// `NotFound` when the change touches no user.
+    async fn audited(
+        &self,
+        change: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        audit: &AuditRecord,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let done =
-            sqlx::query("UPDATE users SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1")
-                .bind(id.to_string())
-                .bind(rfc3339(&Utc::now()))
-                .execute(&mut *tx)
-                .await?;
-        if done.rows_affected() == 0 {
+        if change.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         Self::put_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    pub(super) async fn do_revoke(&self, id: Uuid, audit: &AuditRecord) -> Result<(), StoreError> {
+        let change =
+            sqlx::query("UPDATE users SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1")
+                .bind(id.to_string())
+                .bind(rfc3339(&Utc::now()));
+        self.audited(change, audit).await
     }
 
     pub(super) async fn do_rotate(
@@ -96,21 +104,13 @@ impl SqliteStore {
         expires_at: Option<DateTime<Utc>>,
         audit: &AuditRecord,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let done = sqlx::query(
+        let change = sqlx::query(
             "UPDATE users SET token_hash = ?2, expires_at = ?3, revoked_at = NULL WHERE id = ?1",
         )
         .bind(id.to_string())
         .bind(token_hash)
-        .bind(expires_at.as_ref().map(rfc3339))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Self::put_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(())
+        .bind(expires_at.as_ref().map(rfc3339));
+        self.audited(change, audit).await
     }
 
     pub(super) async fn do_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod common;
-use common::{Backend, TempDb, eventually, fetch_json, spawn_server};
+use common::{Backend, TempDb, eventually, fetch_json, spawn_server, sql};
 
 const LOST: Duration = Duration::from_secs(10);
 
@@ -23,30 +23,6 @@ async fn two_asset_ids(url: &str) -> (String, String) {
     let store = assetmap::store::connect(url).await.expect("store");
     let assets = store.assets().await.expect("assets");
     (assets[0].id.to_string(), assets[1].id.to_string())
-}
-
-/// Runs SQL against the database as an analyst would, outside assetmap.
-async fn sql(b: Backend, url: &str, statement: &str, id: &str) {
-    match b {
-        Backend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            sqlx::query(sqlx::AssertSqlSafe(statement.replace("$1", "?1")))
-                .bind(id)
-                .execute(&pool)
-                .await
-                .expect("sql");
-            pool.close().await;
-        }
-        Backend::Postgres => {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            sqlx::query(sqlx::AssertSqlSafe(statement.replace("$1", "$1::uuid")))
-                .bind(id)
-                .execute(&pool)
-                .await
-                .expect("sql");
-            pool.close().await;
-        }
-    }
 }
 
 async fn readyz(base: &str) -> Value {

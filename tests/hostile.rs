@@ -1,7 +1,8 @@
 //! A hostile organization, on both stores: it cannot set or change provenance
 //! (what the district's imports match on), cannot fill the review queue without
 //! end, cannot grow a listing without end through its extra properties, and a
-//! second change of its keeps the first; nothing is kept of a refusal.
+//! second change of its keeps the first; nothing is kept of a refusal; and a
+//! district import never takes over a listing an organization owns.
 
 use std::net::SocketAddr;
 
@@ -10,10 +11,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 mod common;
-use common::{Backend, add_user, feature, send_as};
+use common::{Backend, add_user, feature, send_as, sql};
 
 on_both_stores!(
     organizations_cannot_squat_provenance,
+    an_import_never_adopts_an_organizations_listing,
     the_review_queue_is_bounded_per_organization,
     a_second_patch_keeps_the_first,
     huge_extras_are_refused,
@@ -322,4 +324,76 @@ async fn cheap_denials_are_refused_quickly(b: Backend) {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body.len() < 8_000, "{} bytes of problem", body.len());
     let _: Value = serde_json::from_slice(&body).expect("problem+json");
+}
+
+/// A listing an organization owns that carries a directory's provenance (set
+/// before organizations were refused it, or from psql): the district's import
+/// (the CLI, as a process) matches it but leaves it as it is, says so, and
+/// imports the rest.
+async fn an_import_never_adopts_an_organizations_listing(b: Backend) {
+    let (db, router, org, editor) = setup(b, 50).await;
+    let items = "/collections/assets/items";
+    let (s, mine) = send_as(&router, "POST", items, &org, Some(&feature("Own pantry"))).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let id = mine["id"].as_str().expect("id").to_owned();
+    let (s, _) = send_as(
+        &router,
+        "POST",
+        &format!("/review/{id}/approve"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    sql(
+        b,
+        &db.url,
+        "UPDATE assets SET source = 'wa-211', source_id = '211-00042' WHERE id = $1",
+        &id,
+    )
+    .await;
+
+    let file = db.dir.path().join("wa-211.geojson");
+    let collection = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "211-00042", "geometry": {"type": "Point", "coordinates": [-122.3, 47.6]},
+         "properties": {"name": "Official listing", "category": "food", "website": "https://example.org/x"}},
+        {"type": "Feature", "id": "211-00043", "geometry": {"type": "Point", "coordinates": [-122.31, 47.61]},
+         "properties": {"name": "Another listing", "category": "library"}},
+    ]});
+    std::fs::write(&file, collection.to_string()).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args([
+            "import",
+            "assets",
+            file.to_str().expect("path"),
+            "--source",
+            "wa-211",
+        ])
+        .args(["--database-url", &db.url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run assetmap");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("skipped wa-211/211-00042: an organization owns this listing"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("assets: 1 inserted, 0 updated, 1 skipped"),
+        "{stderr}"
+    );
+
+    let store = assetmap::store::connect(&db.url).await.expect("store");
+    let kept = store
+        .asset(id.parse().expect("uuid"))
+        .await
+        .expect("still there");
+    assert_eq!(kept.fields.name, "Own pantry");
+    assert_eq!(kept.fields.website.as_deref(), Some("https://example.org/"));
+    let owner = store.owner_of(kept.id).await.expect("owner");
+    assert!(owner.is_some(), "still the organization's");
+    let all = store.assets().await.expect("assets");
+    assert_eq!(all.len(), 2, "the other feature was imported");
+    assert!(all.iter().any(|a| a.fields.name == "Another listing"));
 }

@@ -110,12 +110,15 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             let (_, r) = Service::without_index(store)
                 .import_assets(&imported.assets)
                 .await?;
+            for k in &r.kept {
+                eprintln!("{}", crate::import::run::kept_line(k));
+            }
             print(
                 "hsds",
                 &ImportSummary {
                     inserted: r.inserted,
                     updated: r.updated,
-                    skipped: imported.skipped.len(),
+                    skipped: imported.skipped.len() + r.kept.len(),
                     warnings: imported.warnings.len(),
                 },
             );

@@ -155,6 +155,15 @@ impl Asset {
             fields,
         }
     }
+
+    /// Where the asset came from, for messages: `source/source_id` when it has
+    /// a source id, else its id.
+    pub fn provenance(&self) -> String {
+        match &self.fields.source_id {
+            Some(sid) => format!("{}/{sid}", self.fields.source.as_deref().unwrap_or("")),
+            None => self.id.to_string(),
+        }
+    }
 }
 
 /// The property names the model owns in a Feature's `properties`. An incoming

@@ -67,9 +67,20 @@ fn progress(len: usize, show: bool) -> ProgressBar {
     bar
 }
 
-fn add(total: &mut ImportSummary, r: UpsertReport) {
+/// The message for a listing an import matched but left alone.
+pub fn kept_line(provenance: &str) -> String {
+    format!(
+        "skipped {provenance}: an organization owns this listing; an import never overwrites it (an editor can change it in the API)"
+    )
+}
+
+fn add(total: &mut ImportSummary, r: UpsertReport, out: &mut dyn Reporter) {
     total.inserted += r.inserted;
     total.updated += r.updated;
+    total.skipped += r.kept.len();
+    for k in &r.kept {
+        out.line(&kept_line(k));
+    }
 }
 
 /// Reads a file into a string, naming the path on failure.
@@ -94,7 +105,7 @@ pub async fn assets(
     let bar = progress(parsed.items.len(), show_progress);
     for chunk in parsed.items.chunks(BATCH) {
         let (_, r) = service.import_assets(chunk).await?;
-        add(&mut total, r);
+        add(&mut total, r, out);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -112,7 +123,7 @@ pub async fn schools(
     let mut total = ImportSummary::default();
     (total.skipped, total.warnings) = report(&parsed, out);
     let (_, r) = store.upsert_schools(&parsed.items).await?;
-    add(&mut total, r);
+    add(&mut total, r, out);
     Ok(total)
 }
 
@@ -134,6 +145,10 @@ pub async fn catchments(
     let parsed = parse_catchments(text, school_field, &year, &schools)?;
     let mut total = ImportSummary::default();
     (total.skipped, total.warnings) = report(&parsed, out);
-    add(&mut total, store.upsert_catchments(&parsed.items).await?);
+    add(
+        &mut total,
+        store.upsert_catchments(&parsed.items).await?,
+        out,
+    );
     Ok(total)
 }

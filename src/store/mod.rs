@@ -169,10 +169,13 @@ pub struct HistoryEntry {
 }
 
 /// What an upsert did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpsertReport {
     pub inserted: usize,
     pub updated: usize,
+    /// Listings an import matched but left alone because an organization owns
+    /// them (their provenance, `source/source_id` or the id).
+    pub kept: Vec<String>,
 }
 
 impl UpsertReport {
@@ -210,7 +213,9 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, change: &Change) -> Result<Option<i64>, StoreError>;
     /// Inserts or updates assets in one transaction. An asset whose
     /// (source, source_id) is already stored updates that row and keeps its id and
-    /// creation time; otherwise it is matched by id. Returns the stored values.
+    /// creation time; otherwise it is matched by id. A matched row that an
+    /// organization owns is never overwritten (counted in `kept`). Returns the
+    /// stored values.
     async fn upsert_assets(
         &self,
         assets: &[Asset],

@@ -455,3 +455,27 @@ pub async fn send_as(
         serde_json::from_slice(&out).unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// Runs SQL against the database as an analyst would, outside assetmap.
+pub async fn sql(b: Backend, url: &str, statement: &str, id: &str) {
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            sqlx::query(sqlx::AssertSqlSafe(statement.replace("$1", "?1")))
+                .bind(id)
+                .execute(&pool)
+                .await
+                .expect("sql");
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            sqlx::query(sqlx::AssertSqlSafe(statement.replace("$1", "$1::uuid")))
+                .bind(id)
+                .execute(&pool)
+                .await
+                .expect("sql");
+            pool.close().await;
+        }
+    }
+}

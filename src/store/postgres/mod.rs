@@ -139,7 +139,13 @@ impl Store for PostgresStore {
             } else {
                 UPSERT_BY_ID
             };
-            let row = bind_asset(sqlx::query(sql), a).fetch_one(&mut *tx).await?;
+            let Some(row) = bind_asset(sqlx::query(sql), a)
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                report.kept.push(a.provenance());
+                continue;
+            };
             let id: Uuid = row.try_get("id")?;
             let created_at: DateTime<Utc> = row.try_get("created_at")?;
             let inserted: bool = row.try_get("inserted")?;

@@ -67,6 +67,14 @@ macro_rules! overwrite {
     };
 }
 
+/// An import updates only rows that no organization owns: it never adopts a
+/// listing it did not create. A refused update returns no row.
+macro_rules! not_owned {
+    () => {
+        " WHERE NOT EXISTS (SELECT 1 FROM asset_owners o WHERE o.asset_id = assets.id)"
+    };
+}
+
 /// An import's asset that matches a stored one by provenance.
 pub(super) const UPSERT_BY_SOURCE: &str = concat!(
     "INSERT INTO assets (",
@@ -75,6 +83,7 @@ pub(super) const UPSERT_BY_SOURCE: &str = concat!(
     asset_values!(),
     ") ON CONFLICT ((coalesce(source, '')), source_id) WHERE source_id IS NOT NULL DO UPDATE SET ",
     overwrite!(),
+    not_owned!(),
     " RETURNING id, created_at, (xmax = 0) AS inserted, version"
 );
 
@@ -86,6 +95,7 @@ pub(super) const UPSERT_BY_ID: &str = concat!(
     asset_values!(),
     ") ON CONFLICT (id) DO UPDATE SET source = EXCLUDED.source, source_id = EXCLUDED.source_id, ",
     overwrite!(),
+    not_owned!(),
     " RETURNING id, created_at, (xmax = 0) AS inserted, version"
 );
 

@@ -105,6 +105,13 @@ impl SqliteStore {
     }
 }
 
+/// Whether an organization owns the asset row in `assets`.
+macro_rules! owned {
+    () => {
+        "EXISTS (SELECT 1 FROM asset_owners o WHERE o.asset_id = assets.id)"
+    };
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -150,34 +157,43 @@ impl Store for SqliteStore {
         &self,
         assets: &[Asset],
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
         for a in assets {
-            let existing: Option<(String, String)> = match &a.fields.source_id {
-                Some(sid) => {
-                    sqlx::query_as(
-                        "SELECT id, created_at FROM assets WHERE coalesce(source, '') = coalesce(?1, '') AND source_id = ?2",
-                    )
-                    .bind(&a.fields.source)
-                    .bind(sid)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                }
+            let existing: Option<(String, String, bool)> = match &a.fields.source_id {
+                Some(sid) => sqlx::query_as(concat!(
+                    "SELECT id, created_at, ",
+                    owned!(),
+                    " FROM assets WHERE coalesce(source, '') = coalesce(?1, '') AND source_id = ?2"
+                ))
+                .bind(&a.fields.source)
+                .bind(sid)
+                .fetch_optional(&mut *tx)
+                .await?,
                 None => None,
             };
             let existing = match existing {
                 Some(e) => Some(e),
                 None => {
-                    sqlx::query_as("SELECT id, created_at FROM assets WHERE id = ?1")
-                        .bind(a.id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?
+                    sqlx::query_as(concat!(
+                        "SELECT id, created_at, ",
+                        owned!(),
+                        " FROM assets WHERE id = ?1"
+                    ))
+                    .bind(a.id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
                 }
             };
             let mut stored = a.clone();
             match existing {
-                Some((id, created)) => {
+                // An import never adopts a listing an organization owns.
+                Some((_, _, true)) => {
+                    report.kept.push(a.provenance());
+                    continue;
+                }
+                Some((id, created, false)) => {
                     stored.id = uuid(&id)?;
                     stored.created_at = time(&created)?;
                     write_asset(&mut tx, &stored, false).await?;
@@ -209,7 +225,7 @@ impl Store for SqliteStore {
         &self,
         schools: &[School],
     ) -> Result<(Vec<School>, UpsertReport), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut out = Vec::with_capacity(schools.len());
         let mut report = UpsertReport::default();
         for s in schools {
@@ -260,7 +276,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(user.id.to_string())
             .bind(&user.name)
@@ -281,7 +297,7 @@ impl Store for SqliteStore {
         token_hash: &str,
         d: &SignUp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO users (id, name, role, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(user.id.to_string())
             .bind(&user.name)
@@ -491,7 +507,7 @@ impl Store for SqliteStore {
         &self,
         catchments: &[Catchment],
     ) -> Result<UpsertReport, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut report = UpsertReport::default();
         for c in catchments {
             let mut geometry = Vec::new();

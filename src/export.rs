@@ -102,6 +102,15 @@ fn csv_value(out: &mut Vec<u8>, v: Option<&Value>) {
     }
 }
 
+/// The file chunk by chunk (see [`Export::next_chunk`]).
+impl Iterator for Export {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        self.next_chunk()
+    }
+}
+
 impl Export {
     /// Starts an export of what `q` matches (all of it, no page limit).
     pub fn new(index: &Index, q: &AssetQuery, format: Format) -> Result<Self, IndexError> {

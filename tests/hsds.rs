@@ -1,6 +1,7 @@
 //! Open Referral HSDS: the shared samples import (what cannot be used is
 //! reported), and a round trip HSDS → assetmap → HSDS keeps every field both
-//! models carry, through HSDS 3.0 JSON and through the Tabular Data Package.
+//! models carry, through HSDS 3.0 JSON and through the Tabular Data Package;
+//! the API's export pages through the store and leaves out what awaits review.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,7 +12,10 @@ use serde_json::Value;
 mod common;
 use common::Backend;
 
-on_both_stores!(hsds_samples_import_and_round_trip);
+on_both_stores!(
+    hsds_samples_import_and_round_trip,
+    the_api_export_streams_every_approved_asset_once
+);
 
 const BIN: &str = env!("CARGO_BIN_EXE_assetmap");
 
@@ -202,4 +206,65 @@ async fn hsds_samples_import_and_round_trip(b: Backend) {
             assert_eq!(v[field], w[field], "{name}: {field}");
         }
     }
+}
+
+/// More approved assets than one page of the store's reading (an exact
+/// multiple of it, the edge where the last full page is followed by an empty
+/// one), and pending ones among them: `/export/hsds.json` holds every approved
+/// asset exactly once and nothing else.
+async fn the_api_export_streams_every_approved_asset_once(b: Backend) {
+    let db = common::TempDb::new(b).await;
+    let store = assetmap::store::connect(&db.url).await.expect("store");
+    store.migrate().await.expect("migrate");
+    let mut assets = Vec::new();
+    for i in 0..1_000 {
+        let id = uuid::Uuid::new_v4();
+        let lon = -122.4 + (i as f64) * 1e-4;
+        assets.push(common::asset(
+            id,
+            lon,
+            47.6,
+            "library",
+            &format!("Approved {i}"),
+        ));
+    }
+    for i in 0..7 {
+        let mut a = common::asset(
+            uuid::Uuid::new_v4(),
+            -122.3,
+            47.61,
+            "food",
+            &format!("Pending {i}"),
+        );
+        a.status = assetmap::domain::Status::Pending;
+        assets.push(a);
+    }
+    store.upsert_assets(&assets).await.expect("insert");
+    let (_, _, state) = common::app(&db.url, false).await;
+    let router = assetmap::http::router(state);
+    let (status, headers, _) = common::call(&router, "GET", "/export/hsds.json", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    // Written a page of the store's reading at a time, not built whole.
+    let frames = common::get_frames(&router, "/export/hsds.json").await;
+    assert!(frames.len() >= 3, "{} pieces", frames.len());
+    let body = frames.concat();
+    let services: Value = serde_json::from_slice(&body).expect("one JSON document");
+    let names: Vec<&str> = services
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| {
+            s["service_at_locations"][0]["location"]["name"]
+                .as_str()
+                .expect("name")
+        })
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(names.len(), 1_000, "every approved asset");
+    assert_eq!(unique.len(), 1_000, "each once");
+    assert!(
+        unique.iter().all(|n| n.starts_with("Approved ")),
+        "nothing pending"
+    );
 }

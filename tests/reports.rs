@@ -205,8 +205,12 @@ async fn the_join_tags_every_asset_with_every_area_that_holds_it(b: Backend) {
     assert_eq!(got, want);
 
     // The same join of the stored data, through the API.
-    let (status, _, body) = call(&router, "GET", "/reports/catchment-join.csv", &[]).await;
+    let (status, _, _) = call(&router, "GET", "/reports/catchment-join.csv", &[]).await;
     assert_eq!(status, 200);
-    let body = String::from_utf8(body).expect("utf8");
+    // Written an area at a time in pieces of about 64 KiB, never built whole.
+    let frames = common::get_frames(&router, "/reports/catchment-join.csv").await;
+    let body = String::from_utf8(frames.concat()).expect("utf8");
     assert_eq!(body.trim_end().split("\r\n").count(), 1 + want.len());
+    assert!(body.len() > 3 * 64 * 1024, "{} bytes", body.len());
+    assert!(frames.len() >= 3, "{} pieces", frames.len());
 }

@@ -1,16 +1,18 @@
 //! `/export/assets.{geojson,geojsonl,csv}`: every asset a filter matches, with no
-//! page limit, streamed chunk by chunk with constant memory.
+//! page limit, and `/export/hsds.json`: every approved asset as HSDS; both
+//! streamed chunk by chunk with constant memory.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
-use super::AppState;
+use uuid::Uuid;
+
 use super::error::ApiError;
 use super::params::Params;
+use super::{AppState, stream};
 use crate::export::{Export, Format};
 
 /// The filters an export takes: those of `/collections/assets/items` but paging.
@@ -29,28 +31,11 @@ async fn export(
 ) -> Result<Response, ApiError> {
     if file == "hsds.json" {
         Params::parse(raw.as_deref(), &[])?;
-        // Every approved asset as HSDS 3.0 services (organization, location and
-        // service_at_location nested), read from the store.
-        let assets = state
-            .store
-            .assets_with_status(crate::domain::Status::Approved)
-            .await?;
-        let body = serde_json::to_vec(&crate::hsds::to_json(&assets))
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        return Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    HeaderValue::from_static("attachment; filename=\"hsds.json\""),
-                ),
-            ],
-            body,
-        )
-            .into_response());
+        return Ok(stream::attachment(
+            hsds_body(state).await?,
+            "application/json",
+            "hsds.json",
+        ));
     }
     let format = match file.strip_prefix("assets.").and_then(Format::from_name) {
         Some(f) => f,
@@ -66,22 +51,75 @@ async fn export(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let export = Export::new(&state.index, &q, format)?;
-    let stream = futures_util::stream::unfold(export, |mut e| async move {
-        // Each chunk is a little CPU work; let other requests in between.
-        tokio::task::yield_now().await;
-        e.next_chunk()
-            .map(|c| (Ok::<_, std::io::Error>(Bytes::from(c)), e))
-    });
-    let disposition = format!("attachment; filename=\"{file}\"");
-    let mut r = Body::from_stream(stream).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
+    // Finding every match can walk the whole tree: off the async workers.
+    let index = state.index.clone();
+    let export = tokio::task::spawn_blocking(move || Export::new(&index, &q, format))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    Ok(stream::attachment(
+        stream::blocking_body(export),
+        format.content_type(),
+        &file,
+    ))
+}
+
+/// Approved assets per page of the store's reading, as HSDS 3.0 services.
+const HSDS_PAGE: i64 = 500;
+
+/// Every approved asset as HSDS 3.0 JSON (an array of services in the
+/// `service_full` shape), read from the store a page at a time by id and
+/// written as it is read: memory stays at about one page whatever the size.
+/// The first page is read before answering, so a store that is down gives a
+/// 503; a read that fails later breaks the transfer instead of ending the
+/// array early.
+async fn hsds_body(state: AppState) -> Result<Body, ApiError> {
+    struct Reading {
+        state: AppState,
+        page: Vec<crate::domain::Asset>,
+        /// Where the next page starts; `None` after the last.
+        after: Option<Uuid>,
+        first: bool,
     }
-    Ok(r)
+    let (page, after) = state.store.approved_page(Uuid::nil(), HSDS_PAGE).await?;
+    let start = Some(Reading {
+        state,
+        page,
+        after,
+        first: true,
+    });
+    let stream = futures_util::stream::unfold(start, |reading| async move {
+        let mut r = reading?;
+        let mut out = Vec::new();
+        if r.first {
+            out.push(b'[');
+        }
+        for a in &r.page {
+            if !r.first {
+                out.extend_from_slice(b",\n");
+            }
+            r.first = false;
+            if serde_json::to_writer(&mut out, &crate::hsds::service_json(a)).is_err() {
+                return Some((Err(std::io::Error::other("HSDS encoding failed")), None));
+            }
+        }
+        let Some(after) = r.after else {
+            out.extend_from_slice(b"]\n");
+            return Some((Ok(Bytes::from(out)), None));
+        };
+        match r.state.store.approved_page(after, HSDS_PAGE).await {
+            Ok((page, next)) => {
+                r.page = page;
+                r.after = next;
+                Some((Ok(Bytes::from(out)), Some(r)))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the HSDS export failed part way");
+                Some((
+                    Err(std::io::Error::other("the export failed part way")),
+                    None,
+                ))
+            }
+        }
+    });
+    Ok(Body::from_stream(stream))
 }

@@ -49,6 +49,7 @@ pub mod partnerships;
 pub mod reports;
 pub mod review;
 pub mod signup;
+pub mod stream;
 pub mod suggestions;
 pub mod summary;
 pub mod web;

@@ -367,25 +367,17 @@ impl Index {
         [assets, schools, catchments]
     }
 
-    /// For every catchment (every school year), the ids of the assets inside it:
-    /// the join of assets and attendance areas, already worked out.
-    pub fn catchment_members(&self) -> Vec<(School, SchoolYear, Vec<Uuid>)> {
+    /// The ids of the assets inside one school's catchment for one year (the
+    /// join of assets and attendance areas, already worked out), with the
+    /// school; `None` when there is no such school or area. With
+    /// [`Index::schools`], a caller walks the whole join one area at a time.
+    pub fn catchment_members(&self, sel: &AreaSelector) -> Option<(School, Vec<Uuid>)> {
         let st = self.read();
-        st.schools
-            .iter()
-            .flat_map(|e| {
-                e.areas.iter().filter_map(|&a| {
-                    let area = &st.areas[a];
-                    area.year.clone().map(|y| {
-                        (
-                            e.school.clone(),
-                            y,
-                            area.members.iter().map(|&s| st.id_of(s)).collect(),
-                        )
-                    })
-                })
-            })
-            .collect()
+        let a = st.resolve_area(sel).ok()?;
+        let area = &st.areas[a];
+        area.year.as_ref()?;
+        let school = st.schools[st.resolve_school(&sel.school)?].school.clone();
+        Some((school, area.members.iter().map(|&s| st.id_of(s)).collect()))
     }
 
     /// All schools with their catchment years.

@@ -203,6 +203,14 @@ pub trait Store: Send + Sync + 'static {
     async fn assets(&self) -> Result<Vec<Asset>, StoreError>;
     /// The assets of one review status (e.g. the pending ones, for the review queue).
     async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError>;
+    /// Up to `limit` approved assets with ids above `after`, in id order (a
+    /// keyset page: start from the nil UUID). Also returns where the next page
+    /// starts: the last id read when the page was full, `None` after the last.
+    async fn approved_page(
+        &self,
+        after: Uuid,
+        limit: i64,
+    ) -> Result<(Vec<Asset>, Option<Uuid>), StoreError>;
     /// The assets with these ids that exist (any status, any order).
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError>;
     /// One asset by id.

@@ -128,6 +128,31 @@ pub async fn call_with(
     (status, headers, body)
 }
 
+/// GET, and the body's pieces as they arrive: a streamed answer comes in
+/// several, a buffered one in one.
+pub async fn get_frames(router: &axum::Router, uri: &str) -> Vec<Vec<u8>> {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let res = router
+        .clone()
+        .oneshot(
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), 200, "{uri}");
+    let mut body = res.into_body();
+    let mut frames = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("frame").into_data() {
+            frames.push(data.to_vec());
+        }
+    }
+    frames
+}
+
 /// GET as JSON: status and parsed body.
 pub async fn get_json(
     router: &axum::Router,

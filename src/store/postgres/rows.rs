@@ -39,6 +39,9 @@ macro_rules! select_assets {
 }
 pub(super) const SELECT_ASSETS: &str = select_assets!();
 pub(super) const SELECT_ASSETS_BY_STATUS: &str = select_assets!("WHERE status = $1");
+/// A keyset page of one status: `$1` status, `$2` the id to start after, `$3` the page size.
+pub(super) const SELECT_ASSETS_PAGE: &str =
+    select_assets!("WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3");
 pub(super) const SELECT_ASSET: &str = select_assets!("WHERE id = $1");
 pub(super) const SELECT_ASSETS_BY_IDS: &str = select_assets!("WHERE id = ANY($1)");
 

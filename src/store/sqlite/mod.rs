@@ -27,7 +27,8 @@ mod users;
 
 use rows::{
     AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSETS, SELECT_ASSETS_BY_IDS,
-    SELECT_ASSETS_BY_STATUS, SchoolRow, UPDATE_ASSET, bind_asset, json_text, rfc3339, time, uuid,
+    SELECT_ASSETS_BY_STATUS, SELECT_ASSETS_PAGE, SchoolRow, UPDATE_ASSET, bind_asset, json_text,
+    rfc3339, time, uuid,
 };
 
 async fn write_asset(
@@ -136,6 +137,31 @@ impl Store for SqliteStore {
     async fn assets_with_status(&self, status: Status) -> Result<Vec<Asset>, StoreError> {
         self.fetch_assets(sqlx::query_as(SELECT_ASSETS_BY_STATUS).bind(status.as_str()))
             .await
+    }
+
+    async fn approved_page(
+        &self,
+        after: Uuid,
+        limit: i64,
+    ) -> Result<(Vec<Asset>, Option<Uuid>), StoreError> {
+        let rows: Vec<AssetRow> = sqlx::query_as(SELECT_ASSETS_PAGE)
+            .bind(Status::Approved.as_str())
+            .bind(after.to_string())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let next = match rows.last() {
+            Some(last) if rows.len() as i64 == limit => Some(
+                last.id_text()
+                    .parse()
+                    .map_err(|e: uuid::Error| StoreError::Corrupt(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        let assets = self
+            .skipped
+            .decode_all("assets", rows, AssetRow::id_text, Asset::try_from);
+        Ok((assets, next))
     }
 
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {

@@ -7,12 +7,18 @@
 # writes must have had no 5xx (a write's 503 while the database restarts is
 # retried after its Retry-After, as a client should, and counted apart).
 # Usage: benches/soak.sh [postgres|sqlite] [SECONDS]   (needs wrk; PostgreSQL at
-# ASSETMAP_TEST_PG_URL or 127.0.0.1:5432 for postgres)
+# ASSETMAP_TEST_PG_URL or 127.0.0.1:5432 for postgres). SOAK_BIN=path runs that
+# binary instead of building a release one (scripts/test.sh runs a short soak
+# on the debug build it already has).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STORE=${1:-postgres}; SECS=${2:-60}
-cargo build --release --quiet
-BIN=target/release/assetmap
+if [ -n "${SOAK_BIN:-}" ]; then
+  BIN=$SOAK_BIN
+else
+  cargo build --release --quiet
+  BIN=target/release/assetmap
+fi
 tmp=$(mktemp -d)
 ADMIN=${ASSETMAP_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=assetmap_soak_$$

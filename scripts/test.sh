@@ -54,6 +54,10 @@ if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM:-}" ]; then
   echo "installing Debian's chromium for the browser tests"
   apt_install chromium
 fi
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "installing wrk (the soak's reads)"
+  apt_install wrk
+fi
 if ! command -v pdftotext >/dev/null 2>&1; then
   echo "installing poppler-utils (pdftotext reads the printed reports back)"
   apt_install poppler-utils
@@ -81,3 +85,12 @@ cargo test --all-targets
 say "browser tests"
 cargo build --quiet
 (cd tests/browser && ASSETMAP_BIN="$PWD/../../target/debug/assetmap" npm test --silent)
+
+say "soak: mixed reads and writes, 20 s per store (benches/soak.sh)"
+SOAK_BIN="$PWD/target/debug/assetmap" bash benches/soak.sh sqlite 20
+if [ -z "${DATABASE_URL:-}" ]; then
+  # Restarts the local PostgreSQL in the middle, which this script manages.
+  SOAK_BIN="$PWD/target/debug/assetmap" ASSETMAP_TEST_PG_URL="$ASSETMAP_TEST_PG_URL" bash benches/soak.sh postgres 20
+else
+  echo "NOT RUN: the soak on PostGIS restarts the server, and DATABASE_URL names one this script does not manage"
+fi

@@ -195,6 +195,8 @@ pub async fn shutdown_signal() {
 
 /// `assetmap serve`.
 pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Before anything is indexed: features' `open_now` and `open=` read these clocks.
+    crate::domain::hours::set_timezone(args.timezone);
     let (store, index) = open(&args.db.database_url, !args.no_demo, args.default_radius_m).await?;
     let listener = TcpListener::bind(args.listen)
         .await

@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// Radius in metres used as the area of a school without an attendance area.
     #[arg(long, env = "ASSETMAP_DEFAULT_RADIUS_M", default_value_t = crate::domain::sphere::MILE_M)]
     pub default_radius_m: f64,
+    /// The district's time zone (IANA name): opening hours, `open=now` and
+    /// `open_now` are read on its clocks.
+    #[arg(long, env = "ASSETMAP_TIMEZONE", default_value = crate::domain::hours::DEFAULT_TIMEZONE, value_parser = parse_timezone)]
+    pub timezone: chrono_tz::Tz,
     /// Base-map tile URL template for the web page ({z}/{x}/{y}).
     #[arg(
         long,
@@ -127,6 +131,8 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum ExportCommand {
     /// Every asset as Open Referral HSDS 3.0: a `.json` file, or a directory for
     /// the Tabular Data Package (CSV files and datapackage.json).
@@ -163,6 +169,12 @@ pub enum ExportCommand {
         /// Text the name contains.
         #[arg(long)]
         q: Option<String>,
+        /// Open `now`, in the `evening`, at the `weekend`, or at an RFC 3339 date-time.
+        #[arg(long)]
+        open: Option<String>,
+        /// Languages spoken, any of them (ISO 639-1, comma-separated).
+        #[arg(long)]
+        language: Option<String>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -303,4 +315,10 @@ pub enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// An IANA time zone name, e.g. `America/Los_Angeles`.
+fn parse_timezone(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse::<chrono_tz::Tz>()
+        .map_err(|_| format!("{s:?} is not an IANA time zone name (e.g. America/Los_Angeles)"))
 }

@@ -9,7 +9,9 @@ use geo::MultiPolygon;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{Asset, Catchment, School};
+use crate::domain::hours::{self, Hours};
+use crate::domain::{Asset, Catchment, School, Translations};
+use crate::i18n::Lang;
 
 /// One feature's GeoJSON text and where its `properties` object opens.
 #[derive(Debug, Clone)]
@@ -18,22 +20,35 @@ pub struct FeatureBytes {
     pub bytes: Box<[u8]>,
     /// Offset just past the `{` that opens `properties`.
     pub props_at: u32,
+    /// Opening hours whose `open_now` is worked out when the feature is
+    /// written (the bytes then lack `open_now`; without hours they hold
+    /// `"open_now":null`).
+    pub hours: Option<Box<Hours>>,
 }
 
 impl FeatureBytes {
-    /// Writes the feature into `out`, with `"distance_m":d,` added when given.
+    /// Writes the feature into `out`, with `"distance_m":d,` added when given
+    /// and `"open_now":…,` when it has opening hours.
     pub fn write_to(&self, out: &mut Vec<u8>, distance_m: Option<f64>) {
-        match distance_m {
-            None => out.extend_from_slice(&self.bytes),
-            Some(d) => {
-                let at = self.props_at as usize;
-                out.extend_from_slice(&self.bytes[..at]);
-                out.extend_from_slice(b"\"distance_m\":");
-                write_decimetres(out, d);
-                out.push(b',');
-                out.extend_from_slice(&self.bytes[at..]);
-            }
+        if distance_m.is_none() && self.hours.is_none() {
+            out.extend_from_slice(&self.bytes);
+            return;
         }
+        let at = self.props_at as usize;
+        out.extend_from_slice(&self.bytes[..at]);
+        if let Some(d) = distance_m {
+            out.extend_from_slice(b"\"distance_m\":");
+            write_decimetres(out, d);
+            out.push(b',');
+        }
+        if let Some(h) = &self.hours {
+            out.extend_from_slice(match h.open_at(hours::local_now()) {
+                Some(true) => b"\"open_now\":true,",
+                Some(false) => b"\"open_now\":false,",
+                None => b"\"open_now\":null,",
+            });
+        }
+        out.extend_from_slice(&self.bytes[at..]);
     }
 }
 
@@ -74,6 +89,13 @@ struct AssetProperties<'a> {
     website: &'a Option<String>,
     languages: &'a [String],
     hours: &'a Option<String>,
+    opening_hours: &'a Option<String>,
+    /// The week's hours in words, by language; null without opening hours.
+    hours_text: Option<Map<String, Value>>,
+    /// `Some(null)` without opening hours; left out (and spliced in when
+    /// written) with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_now: Option<Value>,
     accessibility: &'a Option<String>,
     ages_served: &'a Option<String>,
     services: &'a [String],
@@ -83,6 +105,7 @@ struct AssetProperties<'a> {
     status: &'static str,
     created_at: String,
     updated_at: String,
+    translations: &'a Translations,
     #[serde(flatten)]
     extra: &'a Map<String, Value>,
 }
@@ -102,13 +125,30 @@ fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> Featur
     FeatureBytes {
         bytes: out.into_boxed_slice(),
         props_at: u32::try_from(props_at).unwrap_or(0),
+        hours: None,
     }
+}
+
+/// The week of `h` (this week, in the district's time zone) in words, in
+/// every language with a catalog.
+fn hours_in_words(h: &Hours) -> Map<String, Value> {
+    let week = h.week_of(hours::local_now().date());
+    Lang::all()
+        .into_iter()
+        .map(|l| (l.code().to_owned(), Value::from(week.words(&l.weekdays()))))
+        .collect()
 }
 
 /// An asset's Feature. Every model field is present (null when unknown) so that
 /// GIS clients see one schema; the kept extra properties follow.
 pub fn asset_feature(asset: &Asset) -> FeatureBytes {
     let a = &asset.fields;
+    // Stored values were checked on the way in; one that no longer parses
+    // (set from outside) is served without the worked-out fields.
+    let parsed = a
+        .opening_hours
+        .as_deref()
+        .and_then(|h| Hours::parse(h).ok());
     let props = AssetProperties {
         name: &a.name,
         category: &a.category,
@@ -119,6 +159,9 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
         website: &a.website,
         languages: &a.languages,
         hours: &a.hours,
+        opening_hours: &a.opening_hours,
+        hours_text: parsed.as_ref().map(hours_in_words),
+        open_now: parsed.is_none().then_some(Value::Null),
         accessibility: &a.accessibility,
         ages_served: &a.ages_served,
         services: &a.services,
@@ -132,10 +175,13 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
         updated_at: asset
             .updated_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        translations: &a.translations,
         extra: &a.extra,
     };
     let at = a.location;
-    point_feature(&asset.id.to_string(), at.lon(), at.lat(), &props)
+    let mut f = point_feature(&asset.id.to_string(), at.lon(), at.lat(), &props);
+    f.hours = parsed.map(Box::new);
+    f
 }
 
 #[derive(Serialize)]
@@ -183,6 +229,7 @@ pub fn catchment_feature(c: &Catchment, school: Option<&School>) -> FeatureBytes
     FeatureBytes {
         bytes: out.into_boxed_slice(),
         props_at: u32::try_from(props_at).unwrap_or(0),
+        hours: None,
     }
 }
 

@@ -49,6 +49,7 @@ pub mod export;
 pub mod gaps;
 pub mod hsds;
 pub mod http;
+pub mod i18n;
 pub mod import;
 pub mod index;
 pub mod join;

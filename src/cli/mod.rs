@@ -174,12 +174,14 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
             near,
             radius,
             q,
+            open,
+            language,
             db,
         } => (
-            file, format, school, year, category, bbox, near, radius, q, db,
+            file, format, school, year, category, bbox, near, radius, q, open, language, db,
         ),
     };
-    let (file, format, school, year, category, bbox, near, radius, q, db) = cmd;
+    let (file, format, school, year, category, bbox, near, radius, q, open, language, db) = cmd;
     let format = match format.as_deref() {
         Some(f) => Format::from_name(&format!("x.{f}")).with_context(|| format!("unknown format {f:?}: use geojson, geojsonl or csv"))?,
         None => Format::from_name(&file.to_string_lossy())
@@ -195,6 +197,8 @@ pub async fn export(cmd: ExportCommand) -> anyhow::Result<()> {
         radius: radius.as_deref(),
         q: q.as_deref(),
         bbox_crs: None,
+        open: open.as_deref(),
+        language: language.as_deref(),
     };
     let q = AssetQuery::parse(&filters).map_err(|violations| {
         let each: Vec<String> = violations

@@ -89,7 +89,11 @@ pub struct AssetFields {
     pub website: Option<String>,
     /// ISO 639-1 codes.
     pub languages: Vec<String>,
+    /// A free-text note on the hours ("closed on school holidays").
     pub hours: Option<String>,
+    /// The hours as an OpenStreetMap `opening_hours` value, checked by
+    /// [`crate::domain::hours::Hours::parse`].
+    pub opening_hours: Option<String>,
     pub accessibility: Option<String>,
     pub ages_served: Option<String>,
     /// Free tags for the services offered.
@@ -102,7 +106,28 @@ pub struct AssetFields {
     pub location: Location,
     /// Properties a source brought that the model does not name; kept and given back.
     pub extra: Map<String, Value>,
+    /// The asset's own text in other languages, by ISO 639-1 code.
+    pub translations: Translations,
 }
+
+/// An asset's name, description and hours note in one other language; what
+/// is not given falls back to the original.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+}
+
+/// Translations by ISO 639-1 language code.
+pub type Translations = std::collections::BTreeMap<String, Translation>;
+
+/// The fields a translation may carry.
+pub const TRANSLATED_FIELDS: &[&str] = &["name", "description", "hours"];
 
 impl AssetFields {
     /// Fields with a name, a category and a place, and nothing else.
@@ -117,6 +142,7 @@ impl AssetFields {
             website: None,
             languages: Vec::new(),
             hours: None,
+            opening_hours: None,
             accessibility: None,
             ages_served: None,
             services: Vec::new(),
@@ -125,6 +151,7 @@ impl AssetFields {
             last_verified: None,
             location,
             extra: Map::new(),
+            translations: Translations::new(),
         }
     }
 }
@@ -179,6 +206,7 @@ pub const MODEL_PROPERTIES: &[&str] = &[
     "website",
     "languages",
     "hours",
+    "opening_hours",
     "accessibility",
     "ages_served",
     "services",
@@ -188,6 +216,7 @@ pub const MODEL_PROPERTIES: &[&str] = &[
     "status",
     "created_at",
     "updated_at",
+    "translations",
     "distance_m",
 ];
 

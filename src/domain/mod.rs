@@ -2,6 +2,7 @@
 
 pub mod asset;
 pub mod bbox;
+pub mod hours;
 pub mod organization;
 pub mod partnership;
 pub mod school;
@@ -11,7 +12,7 @@ pub mod taxonomy;
 pub mod user;
 pub mod validate;
 
-pub use asset::{Asset, AssetFields, Location, LocationError, Status};
+pub use asset::{Asset, AssetFields, Location, LocationError, Status, Translation, Translations};
 pub use bbox::{Bbox, BboxError};
 pub use partnership::{Partnership, PartnershipFields, PartnershipStatus};
 pub use school::{Catchment, School, SchoolRef, SchoolYear};

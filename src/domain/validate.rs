@@ -4,7 +4,10 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::asset::{AssetFields, Location, MAX_NAME_CHARS, MODEL_PROPERTIES};
+use super::asset::{
+    AssetFields, Location, MAX_NAME_CHARS, MODEL_PROPERTIES, TRANSLATED_FIELDS, Translation,
+    Translations,
+};
 use super::taxonomy;
 
 /// One problem with one field of a Feature (`properties.phone`, `geometry`, ...).
@@ -23,7 +26,15 @@ pub(super) fn v(field: &str, detail: impl Into<String>) -> Violation {
 
 /// Properties the server sets; a client may send them back (the shape the API
 /// returns) and they are ignored.
-const READ_ONLY: &[&str] = &["status", "created_at", "updated_at", "distance_m", "id"];
+const READ_ONLY: &[&str] = &[
+    "status",
+    "created_at",
+    "updated_at",
+    "distance_m",
+    "id",
+    "open_now",
+    "hours_text",
+];
 
 /// Optional free text of at most `max` characters, trimmed, without control
 /// characters (but new lines and tabs); empty is none. The one rule for text
@@ -65,6 +76,79 @@ pub(super) fn opt_text(
     errors: &mut Vec<Violation>,
 ) -> Option<String> {
     text_value(props.get(key), &format!("properties.{key}"), max, errors)
+}
+
+/// Most languages one asset may be translated into.
+pub const MAX_TRANSLATIONS: usize = 20;
+
+/// Whether a code is an ISO 639-1 language code (two lower-case letters).
+pub fn is_language_code(code: &str) -> bool {
+    code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// The translations of a Feature's properties alone (for importers).
+pub fn translations_of(props: &Map<String, Value>) -> Result<Translations, Vec<Violation>> {
+    let mut errors = Vec::new();
+    let t = translations(props.get("translations"), &mut errors);
+    if errors.is_empty() {
+        Ok(t)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `properties.translations`: `{"es": {"name": …, "description": …, "hours": …}}`,
+/// each text under the same rule and limit as the original field.
+fn translations(value: Option<&Value>, errors: &mut Vec<Violation>) -> Translations {
+    let mut out = Translations::new();
+    let field = "properties.translations";
+    let map = match value {
+        None | Some(Value::Null) => return out,
+        Some(Value::Object(m)) if m.len() <= MAX_TRANSLATIONS => m,
+        Some(Value::Object(_)) => {
+            errors.push(v(field, format!("at most {MAX_TRANSLATIONS} languages")));
+            return out;
+        }
+        Some(_) => {
+            errors.push(v(
+                field,
+                "must be an object by language code, e.g. {\"es\": {\"name\": \"…\"}}",
+            ));
+            return out;
+        }
+    };
+    for (code, t) in map {
+        let at = format!("{field}.{code}");
+        if !is_language_code(code) {
+            errors.push(v(&at, "is not an ISO 639-1 code (two lower-case letters)"));
+            continue;
+        }
+        let Some(t) = t.as_object() else {
+            errors.push(v(&at, "must be an object with name, description or hours"));
+            continue;
+        };
+        if let Some(k) = t.keys().find(|k| !TRANSLATED_FIELDS.contains(&k.as_str())) {
+            errors.push(v(
+                &format!("{at}.{k}"),
+                "is not translated: use name, description or hours",
+            ));
+            continue;
+        }
+        let tr = Translation {
+            name: text_value(t.get("name"), &format!("{at}.name"), MAX_NAME_CHARS, errors),
+            description: text_value(
+                t.get("description"),
+                &format!("{at}.description"),
+                4000,
+                errors,
+            ),
+            hours: text_value(t.get("hours"), &format!("{at}.hours"), 1000, errors),
+        };
+        if tr != Translation::default() {
+            out.insert(code.clone(), tr);
+        }
+    }
+    out
 }
 
 fn string_list(props: &Map<String, Value>, key: &str, errors: &mut Vec<Violation>) -> Vec<String> {
@@ -308,6 +392,16 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
         ));
     }
     let hours = opt_text(props, "hours", 1000, &mut errors);
+    let opening_hours = opt_text(props, "opening_hours", 1000, &mut errors).and_then(|raw| {
+        match crate::domain::hours::Hours::parse(&raw) {
+            Ok(h) => Some(h.as_str().to_owned()),
+            Err(reason) => {
+                errors.push(v("properties.opening_hours", reason));
+                None
+            }
+        }
+    });
+    let translations = translations(props.get("translations"), &mut errors);
     let accessibility = opt_text(props, "accessibility", 1000, &mut errors);
     let ages_served = opt_text(props, "ages_served", 200, &mut errors);
     let services = string_list(props, "services", &mut errors);
@@ -341,6 +435,7 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
             website,
             languages,
             hours,
+            opening_hours,
             accessibility,
             ages_served,
             services,
@@ -349,6 +444,7 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
             last_verified,
             location,
             extra,
+            translations,
         }),
         _ => Err(errors),
     }

@@ -106,6 +106,21 @@ fn location_from_json(l: &Map<String, Value>, unmapped: &mut BTreeSet<String>) -
         accessibility: first("accessibility").and_then(|a| text(a.get("description"))),
         hours: first("schedules")
             .and_then(|s| text(s.get("description")).or_else(|| text(s.get("notes")))),
+        opening_hours: super::osm_hours(
+            &l.get("schedules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|s| text(s.get("freq")).is_none_or(|f| f.eq_ignore_ascii_case("weekly")))
+                .filter_map(|s| {
+                    super::osm_rule(
+                        &text(s.get("byday")).unwrap_or_default(),
+                        &text(s.get("opens_at"))?,
+                        &text(s.get("closes_at"))?,
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
         transportation: text(l.get("transportation")),
         ..Loc::default()
     }
@@ -230,7 +245,7 @@ pub fn service_json(asset: &Asset) -> Value {
                 "phones": a.phone.as_ref().map(|p| vec![json!({"id": derived(id, "phone"), "location_id": id, "number": p})]).unwrap_or_default(),
                 "languages": languages,
                 "accessibility": a.accessibility.as_ref().map(|d| vec![json!({"id": derived(id, "accessibility"), "location_id": id, "description": d})]).unwrap_or_default(),
-                "schedules": a.hours.as_ref().map(|h| vec![json!({"id": derived(id, "schedule"), "location_id": id, "description": h})]).unwrap_or_default(),
+                "schedules": a.hours.as_ref().or(a.opening_hours.as_ref()).map(|h| vec![json!({"id": derived(id, "schedule"), "location_id": id, "description": h, "notes": a.opening_hours.as_ref().map(|oh| format!("opening_hours={oh}"))})]).unwrap_or_default(),
             },
         }],
     })

@@ -69,11 +69,63 @@ pub(super) struct Loc {
     pub(super) languages: Vec<String>,
     pub(super) accessibility: Option<String>,
     pub(super) hours: Option<String>,
+    /// The weekly schedules as an OpenStreetMap `opening_hours` value.
+    pub(super) opening_hours: Option<String>,
     pub(super) transportation: Option<String>,
     pub(super) organization: Option<String>,
     pub(super) org_url: Option<String>,
     pub(super) org_email: Option<String>,
     pub(super) services: Vec<Svc>,
+}
+
+/// One weekly HSDS schedule as an OpenStreetMap rule: days as HSDS 3's
+/// `byday` (`MO,TU`) or HSDS 1's `weekday` (`Monday`), `opens_at`, `closes_at`
+/// (`09:00` or `09:00:00`). `None` when it is not a plain weekly opening.
+pub(super) fn osm_rule(days: &str, opens: &str, closes: &str) -> Option<String> {
+    let mut out = Vec::new();
+    for d in days
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        let lower = d.to_ascii_lowercase();
+        let code = match lower.get(..2)? {
+            "mo" => "Mo",
+            "tu" => "Tu",
+            "we" => "We",
+            "th" => "Th",
+            "fr" => "Fr",
+            "sa" => "Sa",
+            "su" => "Su",
+            _ => return None,
+        };
+        out.push(code);
+    }
+    let hhmm = |t: &str| -> Option<String> {
+        let mut parts = t.trim().split(':');
+        let (h, m) = (
+            parts.next()?.parse::<u8>().ok()?,
+            parts.next()?.parse::<u8>().ok()?,
+        );
+        (h <= 24 && m < 60).then(|| format!("{h:02}:{m:02}"))
+    };
+    let (o, c) = (hhmm(opens)?, hhmm(closes)?);
+    Some(if out.is_empty() {
+        format!("{o}-{c}")
+    } else {
+        format!("{} {o}-{c}", out.join(","))
+    })
+}
+
+/// Rules joined into one `opening_hours` value, if the whole parses.
+pub(super) fn osm_hours(rules: &[String]) -> Option<String> {
+    if rules.is_empty() {
+        return None;
+    }
+    let value = rules.join("; ");
+    crate::domain::hours::Hours::parse(&value)
+        .ok()
+        .map(|h| h.as_str().to_owned())
 }
 
 pub(super) fn text(v: Option<&Value>) -> Option<String> {
@@ -206,6 +258,7 @@ pub(super) fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -
             website: pick(&|s| s.url.clone()).or_else(|| loc.org_url.clone()),
             languages,
             hours: loc.hours.clone(),
+            opening_hours: loc.opening_hours.clone(),
             accessibility: loc.accessibility.clone(),
             ages_served: pick(&|s| s.eligibility.clone()),
             services: loc
@@ -224,6 +277,7 @@ pub(super) fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -
             }),
             location,
             extra,
+            translations: Default::default(),
         };
         for d in crate::domain::validate::clean_contacts(&mut fields) {
             out.warnings

@@ -102,10 +102,23 @@ pub fn from_tables(dir: &Path, source: &str) -> Result<Imported, ImportError> {
         dir,
         &["accessibility_for_disabilities.csv", "accessibility.csv"],
     )?);
-    let schedules = first_by_location(table(
+    let schedule_rows = table(
         dir,
         &["regular_schedules.csv", "schedules.csv", "schedule.csv"],
-    )?);
+    )?;
+    // Every weekly row of a location, as OpenStreetMap rules.
+    let mut weekly: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &schedule_rows {
+        let f = |k: &str| r.get(k).cloned().unwrap_or_default();
+        let days = [f("byday"), f("weekday"), f("weekdays")].join(",");
+        if let (Some(l), Some(rule)) = (
+            r.get("location_id"),
+            super::osm_rule(&days, &f("opens_at"), &f("closes_at")),
+        ) {
+            weekly.entry(l.clone()).or_default().push(rule);
+        }
+    }
+    let schedules = first_by_location(schedule_rows);
     let mut languages: HashMap<String, Vec<String>> = HashMap::new();
     for r in table(dir, &["languages.csv", "language.csv"])? {
         if let (Some(l), Some(lang)) = (
@@ -197,6 +210,10 @@ pub fn from_tables(dir: &Path, source: &str) -> Result<Imported, ImportError> {
             if let Some(d) = s.get("description") {
                 return Some(d.clone());
             }
+            if weekly.contains_key(&id) {
+                // The rows become `opening_hours`; no note of the first alone.
+                return None;
+            }
             let f = |k: &str| s.get(k).cloned().unwrap_or_default();
             let days = if f("weekday").is_empty() {
                 f("weekdays")
@@ -222,6 +239,7 @@ pub fn from_tables(dir: &Path, source: &str) -> Result<Imported, ImportError> {
             languages: langs,
             accessibility,
             hours,
+            opening_hours: weekly.get(&id).and_then(|rules| super::osm_hours(rules)),
             transportation: get(&r, "transportation"),
             organization: org.and_then(|o| o.get("name").cloned()),
             org_url: org.and_then(|o| o.get("url").or_else(|| o.get("website")).cloned()),

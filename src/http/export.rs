@@ -17,7 +17,7 @@ use crate::export::{Export, Format};
 
 /// The filters an export takes: those of `/collections/assets/items` but paging.
 pub const EXPORT_PARAMS: &[&str] = &[
-    "bbox", "bbox-crs", "category", "school", "year", "near", "radius", "q",
+    "bbox", "bbox-crs", "category", "school", "year", "near", "radius", "q", "open", "language",
 ];
 
 pub fn routes() -> Router<AppState> {

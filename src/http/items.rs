@@ -26,7 +26,8 @@ pub fn routes() -> Router<AppState> {
 
 /// The collections served, with their allowed item parameters.
 pub const ASSET_PARAMS: &[&str] = &[
-    "f", "limit", "offset", "bbox", "bbox-crs", "category", "school", "year", "near", "radius", "q",
+    "f", "limit", "offset", "bbox", "bbox-crs", "category", "school", "year", "near", "radius",
+    "q", "open", "language",
 ];
 pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs"];
 pub const CATCHMENT_PARAMS: &[&str] =

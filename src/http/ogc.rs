@@ -152,6 +152,8 @@ pub fn queryables_doc(base: &str, id: &str) -> Option<Value> {
             "school": {"title": "School", "description": "Only assets inside this school's attendance area (its id or district id).", "type": "string"},
             "year": {"title": "School year", "description": "With school: the year of the attendance area, YYYY-YYYY.", "type": "string"},
             "q": {"title": "Name contains", "description": "Text the name contains, case-insensitive.", "type": "string"},
+            "open": {"title": "Open", "description": "now, evening, weekend, or an RFC 3339 date-time, by the asset's opening_hours.", "type": "string"},
+            "language": {"title": "Languages spoken", "description": "ISO 639-1 codes, any of them, comma-separated.", "type": "string"},
             "geometry": {"$ref": "https://geojson.org/schema/Point.json"},
         }),
         "schools" => json!({"geometry": {"$ref": "https://geojson.org/schema/Point.json"}}),

@@ -181,6 +181,16 @@ fn core_document(base: &str) -> Value {
     let any = json!({"type": "object"});
     let fid = json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The feature's id (a UUID; for schools also the district's school id)."});
     let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The asset's ETag as read (e.g. \"3\"), or *: a change made meanwhile answers 412 with the current ETag."});
+    let open_param = param(
+        "open",
+        "By opening hours (each asset's opening_hours, on the district's clocks, --timezone): now, evening (open after 17:00 on some weekday), weekend (open on Saturday or Sunday), or an RFC 3339 date-time. Assets without opening hours never match.",
+        json!({"type": "string", "anyOf": [{"enum": ["now", "evening", "weekend"]}, {"format": "date-time"}]}),
+    );
+    let language_param = param(
+        "language",
+        "Languages spoken at the asset, any of them: ISO 639-1 codes, comma-separated.",
+        json!({"type": "string", "pattern": "^[a-z]{2}(,[a-z]{2})*$"}),
+    );
     let school_param = param(
         "school",
         "Only assets inside this school's attendance area (id or district id); a school without an area uses a radius around its campus.",
@@ -217,7 +227,9 @@ fn core_document(base: &str) -> Value {
                     param("year", "School year of that area.", json!({"type": "string"})),
                     param("near", "lon,lat: sorted by distance, with distance_m.", json!({"type": "string"})),
                     param("radius", "With near: metres.", json!({"type": "number"})),
-                    param("q", "Text the name contains.", json!({"type": "string"}))],
+                    param("q", "Text the name contains.", json!({"type": "string"})),
+                    open_param,
+                    language_param],
                 "responses": ok("The export", "application/geo+json", any.clone())}},
             "/reports/coverage": {"get": {
                 "summary": "Per school: the count of each category inside its area and the distance to the nearest of each (f=csv for CSV; also /reports/coverage.csv)",
@@ -254,6 +266,8 @@ fn core_document(base: &str) -> Value {
                     param("near", "lon,lat: sort by great-circle distance from this point and add distance_m to each feature; with limit=k this is the k-nearest query.", json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2})),
                     param("radius", "With near: only assets within this many metres.", json!({"type": "number", "minimum": 0})),
                     param("q", "Text the name contains (case-insensitive).", json!({"type": "string", "maxLength": 200})),
+                    open_param.clone(),
+                    language_param.clone(),
                 ],
                 "responses": ok("A page of assets", "application/geo+json", fc.clone())},
                 "post": {

@@ -177,6 +177,8 @@ impl Params {
             near: self.get("near"),
             radius: self.get("radius"),
             q: self.get("q"),
+            open: self.get("open"),
+            language: self.get("language"),
         }
     }
 

@@ -81,6 +81,18 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
             out.warnings.push(format!("feature {n} ({}): {d}", a.name));
         }
         a.hours = take("hours");
+        let opening_hours = take("opening_hours");
+        let name = a.name.clone();
+        (a.hours, a.opening_hours) = read_hours(a.hours.take(), opening_hours, |w| {
+            out.warnings.push(format!("feature {n} ({name}): {w}"))
+        });
+        a.translations = read_translations(&mut props, |w| {
+            out.warnings.push(format!("feature {n} ({name}): {w}"))
+        });
+        // Worked out when served; a file exported by assetmap carries them.
+        props.remove("open_now");
+        props.remove("hours_text");
+        let mut take = |k: &str| props.remove(k).as_ref().and_then(text);
         a.accessibility = take("accessibility");
         a.ages_served = take("ages_served");
         a.source = Some(take("source").unwrap_or_else(|| fields.source.clone()));
@@ -142,4 +154,89 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
         });
     }
     Ok(out)
+}
+
+/// The hours note and the `opening_hours` value of an imported feature. An
+/// `opening_hours` that does not parse is kept as the note (reported, never
+/// dropped); a note that is itself a valid `opening_hours` value becomes one.
+fn read_hours(
+    note: Option<String>,
+    osm: Option<String>,
+    mut warn: impl FnMut(String),
+) -> (Option<String>, Option<String>) {
+    use crate::domain::hours::Hours;
+    match osm {
+        Some(raw) => match Hours::parse(&raw) {
+            Ok(h) => (note, Some(h.as_str().to_owned())),
+            Err(reason) => {
+                warn(format!(
+                    "opening_hours {raw:?} {reason}; kept as the hours note"
+                ));
+                let note = match note {
+                    Some(n) if n != raw => Some(format!("{n}; {raw}")),
+                    _ => Some(raw),
+                };
+                (note, None)
+            }
+        },
+        None => match note.as_deref().map(Hours::parse) {
+            Some(Ok(h)) => (None, Some(h.as_str().to_owned())),
+            _ => (note, None),
+        },
+    }
+}
+
+/// Translations from `name_es`, `description_es`, `hours_es` … properties, and
+/// from a `translations` object (as assetmap exports it). What does not pass
+/// the API's rules is reported and left out.
+fn read_translations(
+    props: &mut Map<String, Value>,
+    mut warn: impl FnMut(String),
+) -> crate::domain::Translations {
+    use crate::domain::asset::TRANSLATED_FIELDS;
+    use crate::domain::validate::is_language_code;
+    let mut object = match props.remove("translations") {
+        Some(Value::Object(m)) => m,
+        Some(Value::Null) | None => Map::new(),
+        Some(other) => {
+            warn(format!("translations {other} is not an object; left out"));
+            Map::new()
+        }
+    };
+    let suffixed: Vec<String> = props
+        .keys()
+        .filter(|k| {
+            k.rsplit_once('_').is_some_and(|(field, code)| {
+                TRANSLATED_FIELDS.contains(&field) && is_language_code(code)
+            })
+        })
+        .cloned()
+        .collect();
+    for key in suffixed {
+        let Some((field, code)) = key.rsplit_once('_') else {
+            continue;
+        };
+        if let Some(v) = props.remove(&key).filter(|v| !v.is_null()) {
+            let entry = object
+                .entry(code.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(m) = entry.as_object_mut() {
+                m.entry(field.to_owned()).or_insert(v);
+            }
+        }
+    }
+    if object.is_empty() {
+        return Default::default();
+    }
+    let mut wrapper = Map::new();
+    wrapper.insert("translations".into(), Value::Object(object));
+    match crate::domain::validate::translations_of(&wrapper) {
+        Ok(t) => t,
+        Err(problems) => {
+            for p in problems {
+                warn(format!("{}: {}; left out", p.field, p.detail));
+            }
+            Default::default()
+        }
+    }
 }

@@ -36,12 +36,41 @@ pub(super) struct Slot {
     pub(super) feature: FeatureBytes,
     /// Names of the extra properties, for the CSV export's columns.
     pub(super) extra_keys: Box<[Box<str>]>,
+    /// The languages spoken (ISO 639-1), for `language=`.
+    pub(super) languages: Box<[[u8; 2]]>,
+    /// Open after 17:00 on some weekday / on Saturday or Sunday, in the week
+    /// the asset was indexed (for `open=evening`, `open=weekend`).
+    pub(super) evening: bool,
+    pub(super) weekend: bool,
+}
+
+impl Slot {
+    /// Whether it is open at a local time (unknown counts as not open).
+    pub(super) fn open_at(&self, at: chrono::NaiveDateTime) -> bool {
+        self.feature
+            .hours
+            .as_ref()
+            .is_some_and(|h| h.open_at(at) == Some(true))
+    }
+}
+
+/// An ISO 639-1 code as two bytes (`None` when it is not one).
+pub(super) fn language_code(code: &str) -> Option<[u8; 2]> {
+    match code.as_bytes() {
+        &[a, b] if a.is_ascii_lowercase() && b.is_ascii_lowercase() => Some([a, b]),
+        _ => None,
+    }
 }
 
 impl Slot {
     pub(super) fn from_asset(a: &Asset) -> Self {
         let f = &a.fields;
         let (lon, lat) = (f.location.lon(), f.location.lat());
+        let feature = encode::asset_feature(a);
+        let week = feature
+            .hours
+            .as_ref()
+            .map(|h| h.week_of(crate::domain::hours::local_now().date()));
         Slot {
             id: a.id,
             lon,
@@ -50,8 +79,15 @@ impl Slot {
             category: taxonomy::code(&f.category).unwrap_or_else(taxonomy::other_code),
             name_folded: f.name.to_lowercase().into_boxed_str(),
             name: f.name.clone().into_boxed_str(),
-            feature: encode::asset_feature(a),
+            feature,
             extra_keys: f.extra.keys().map(|k| k.as_str().into()).collect(),
+            languages: f
+                .languages
+                .iter()
+                .filter_map(|l| language_code(l))
+                .collect(),
+            evening: week.as_ref().is_some_and(|w| w.evening()),
+            weekend: week.as_ref().is_some_and(|w| w.weekend()),
         }
     }
 }

@@ -43,6 +43,21 @@ pub struct AssetQuery {
     pub radius_m: Option<f64>,
     /// Text that the name contains (case-insensitive).
     pub q: Option<String>,
+    /// When it must be open.
+    pub open: Option<OpenFilter>,
+    /// Languages spoken, any of them (ISO 639-1 as two bytes).
+    pub languages: Option<Vec<[u8; 2]>>,
+}
+
+/// `open=`: when an asset must be open, by its opening hours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OpenFilter {
+    /// At this moment of the district's clocks (`now`, or a date-time).
+    At(chrono::NaiveDateTime),
+    /// After 17:00 on some weekday.
+    Evening,
+    /// On Saturday or Sunday.
+    Weekend,
 }
 
 /// A page of ids: (number matched, [(id, distance when `near`)]).
@@ -67,6 +82,8 @@ pub struct Filters<'a> {
     pub near: Option<&'a str>,
     pub radius: Option<&'a str>,
     pub q: Option<&'a str>,
+    pub open: Option<&'a str>,
+    pub language: Option<&'a str>,
 }
 
 fn violation(field: &str, detail: impl Into<String>) -> Violation {
@@ -168,6 +185,44 @@ fn parse_radius(raw: &str, errors: &mut Vec<Violation>) -> Option<f64> {
     }
 }
 
+/// `open`: `now`, `evening`, `weekend` or an RFC 3339 date-time.
+fn parse_open(raw: &str, errors: &mut Vec<Violation>) -> Option<OpenFilter> {
+    use crate::domain::hours;
+    match raw.trim() {
+        "now" => Some(OpenFilter::At(hours::local_now())),
+        "evening" => Some(OpenFilter::Evening),
+        "weekend" => Some(OpenFilter::Weekend),
+        t => match chrono::DateTime::parse_from_rfc3339(t) {
+            Ok(t) => Some(OpenFilter::At(hours::local(&t))),
+            Err(_) => {
+                errors.push(violation(
+                    "open",
+                    "use now, evening, weekend or an RFC 3339 date-time (2026-12-07T18:30:00-08:00)",
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// `language`: ISO 639-1 codes, comma-separated.
+fn parse_languages(raw: &str, errors: &mut Vec<Violation>) -> Option<Vec<[u8; 2]>> {
+    let mut out = Vec::new();
+    for code in raw.split(',').map(str::trim) {
+        match super::entries::language_code(code) {
+            Some(c) if out.len() < 50 => out.push(c),
+            _ => {
+                errors.push(violation(
+                    "language",
+                    "must be ISO 639-1 codes (two lower-case letters), comma-separated, at most 50",
+                ));
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
 impl AssetQuery {
     /// Reads and checks every filter; all problems are reported together, each
     /// naming its filter.
@@ -177,6 +232,8 @@ impl AssetQuery {
             bbox: parse_bbox(f.bbox, f.bbox_crs, &mut errors),
             categories: f.category.map(|c| parse_categories(c, &mut errors)),
             near: f.near.and_then(|n| parse_near(n, &mut errors)),
+            open: f.open.and_then(|o| parse_open(o, &mut errors)),
+            languages: f.language.and_then(|l| parse_languages(l, &mut errors)),
             ..Default::default()
         };
         let year = parse_year(f.year, &mut errors);

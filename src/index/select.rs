@@ -6,7 +6,7 @@ use rstar::AABB;
 
 use super::IndexError;
 use super::entries::{Key, chord2};
-use super::query::AssetQuery;
+use super::query::{AssetQuery, OpenFilter};
 use super::state::State;
 use crate::domain::Bbox;
 use crate::domain::sphere::{chord2_for_metres, metres_for_chord2, unit_vector};
@@ -23,17 +23,36 @@ struct Prepared<'q> {
 }
 
 impl Prepared<'_> {
-    /// Only attribute filters (category, text) apply; the slot is read for text only.
+    /// Only attribute filters (category, text, languages, hours) apply; the
+    /// slot is read only when one of the last three is given.
     fn attrs_ok(&self, st: &State, k: &Key) -> bool {
-        self.q.categories.is_none_or(|c| c.contains(k.category))
+        if !self.q.categories.is_none_or(|c| c.contains(k.category)) {
+            return false;
+        }
+        if self.text.is_none() && self.q.languages.is_none() && self.q.open.is_none() {
+            return true;
+        }
+        let slot = st.slot(k.slot);
+        self.text
+            .as_deref()
+            .is_none_or(|t| slot.name_folded.contains(t))
             && self
-                .text
+                .q
+                .languages
                 .as_deref()
-                .is_none_or(|t| st.slot(k.slot).name_folded.contains(t))
+                .is_none_or(|ls| slot.languages.iter().any(|l| ls.contains(l)))
+            && self.q.open.is_none_or(|o| match o {
+                OpenFilter::At(t) => slot.open_at(t),
+                OpenFilter::Evening => slot.evening,
+                OpenFilter::Weekend => slot.weekend,
+            })
     }
 
     fn has_attrs(&self) -> bool {
-        self.q.categories.is_some() || self.text.is_some()
+        self.q.categories.is_some()
+            || self.text.is_some()
+            || self.q.languages.is_some()
+            || self.q.open.is_some()
     }
 
     /// Whether a candidate passes the filters its source did not apply.

@@ -30,7 +30,10 @@ pub fn diff(old: Option<&Value>, new: &Value) -> Value {
     keys.sort();
     keys.dedup();
     for k in keys {
-        if matches!(k.as_str(), "created_at" | "updated_at" | "status") {
+        if matches!(
+            k.as_str(),
+            "created_at" | "updated_at" | "status" | "open_now" | "hours_text"
+        ) {
             continue;
         }
         let (a, b) = (

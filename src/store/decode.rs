@@ -77,6 +77,18 @@ pub(super) fn json_object(
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("extra properties: {e}")))
 }
 
+/// An asset's translations as stored (PostGIS jsonb).
+pub(super) fn translations_value(
+    v: serde_json::Value,
+) -> Result<crate::domain::Translations, StoreError> {
+    serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("translations: {e}")))
+}
+
+/// An asset's translations as stored (SQLite JSON text).
+pub(super) fn translations_text(raw: &str) -> Result<crate::domain::Translations, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("translations: {e}")))
+}
+
 /// A stored row that did not make a valid domain value, left out of the
 /// bulk reads until it is fixed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -12,18 +12,18 @@ use crate::domain::{Asset, AssetFields, Catchment, Location, School, SchoolYear,
 use crate::store::StoreError;
 use crate::store::decode::multipolygon_from_geojson;
 
-/// The asset columns a write sets, in the order of [`bind_asset`]'s `$1 … $22`
+/// The asset columns a write sets, in the order of [`bind_asset`]'s `$1 … $24`
 /// (`geom` takes two: longitude and latitude).
 macro_rules! asset_columns {
     () => {
-        "id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra"
+        "id, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, geom, extra, opening_hours, translations"
     };
 }
 
 /// The values of [`asset_columns!`].
 macro_rules! asset_values {
     () => {
-        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22"
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, ST_SetSRID(ST_MakePoint($20, $21), 4326), $22, $23, $24"
     };
 }
 
@@ -32,7 +32,7 @@ macro_rules! asset_values {
 macro_rules! select_assets {
     ($($filter:literal)?) => {
         concat!(
-            "SELECT id, version, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM assets"
+            "SELECT id, version, name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra, opening_hours, translations FROM assets"
             $(, " ", $filter)?
         )
     };
@@ -66,7 +66,7 @@ pub(super) const UPDATE_ASSET: &str = concat!(
 /// What an upsert overwrites (provenance aside; id and created_at are kept).
 macro_rules! overwrite {
     () => {
-        "name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra, version = assets.version + 1"
+        "name = EXCLUDED.name, category = EXCLUDED.category, description = EXCLUDED.description, address = EXCLUDED.address, phone = EXCLUDED.phone, email = EXCLUDED.email, website = EXCLUDED.website, languages = EXCLUDED.languages, hours = EXCLUDED.hours, accessibility = EXCLUDED.accessibility, ages_served = EXCLUDED.ages_served, services = EXCLUDED.services, last_verified = EXCLUDED.last_verified, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at, geom = EXCLUDED.geom, extra = EXCLUDED.extra, opening_hours = EXCLUDED.opening_hours, translations = EXCLUDED.translations, version = assets.version + 1"
     };
 }
 
@@ -127,6 +127,8 @@ pub(super) struct AssetRow {
     lon: f64,
     lat: f64,
     extra: Json<Value>,
+    opening_hours: Option<String>,
+    translations: Json<Value>,
 }
 
 /// Extra properties must be a JSON object; `null` or an array set from psql
@@ -186,12 +188,14 @@ impl TryFrom<AssetRow> for Asset {
                 last_verified: r.last_verified,
                 location: location(r.lon, r.lat)?,
                 extra: object(r.extra.0)?,
+                opening_hours: r.opening_hours,
+                translations: crate::store::decode::translations_value(r.translations.0)?,
             },
         })
     }
 }
 
-/// Binds an asset's columns as `$1 … $22`, in the order of [`asset_columns!`].
+/// Binds an asset's columns as `$1 … $24`, in the order of [`asset_columns!`].
 pub(super) fn bind_asset<'q>(
     q: sqlx::query::Query<'q, sqlx::Postgres, PgArguments>,
     a: &Asset,
@@ -219,6 +223,8 @@ pub(super) fn bind_asset<'q>(
         .bind(f.location.lon())
         .bind(f.location.lat())
         .bind(Json(f.extra.clone()))
+        .bind(f.opening_hours.clone())
+        .bind(Json(f.translations.clone()))
 }
 
 #[derive(FromRow)]

@@ -13,10 +13,10 @@ use crate::store::StoreError;
 use crate::store::decode::{json_object, multipolygon_from_geojson, string_list};
 
 /// The asset columns after `id`, in the order of [`AssetRow`] and of the
-/// parameters `?2 … ?22` that [`bind_asset`] binds.
+/// parameters `?2 … ?24` that [`bind_asset`] binds.
 macro_rules! asset_fields {
     () => {
-        "name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra"
+        "name, category, description, address, phone, email, website, languages, hours, accessibility, ages_served, services, source, source_id, last_verified, status, created_at, updated_at, lon, lat, extra, opening_hours, translations"
     };
 }
 
@@ -40,14 +40,14 @@ pub(super) const SELECT_ASSETS_BY_IDS: &str =
 pub(super) const INSERT_ASSET: &str = concat!(
     "INSERT INTO assets (id, ",
     asset_fields!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
 );
 
 /// Every column of an existing asset row.
 pub(super) const UPDATE_ASSET: &str = concat!(
     "UPDATE assets SET (",
     asset_fields!(),
-    ") = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) WHERE id = ?1"
+    ") = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) WHERE id = ?1"
 );
 
 #[derive(FromRow)]
@@ -75,6 +75,8 @@ pub(super) struct AssetRow {
     lon: f64,
     lat: f64,
     extra: String,
+    opening_hours: Option<String>,
+    translations: String,
 }
 
 pub(super) fn uuid(s: &str) -> Result<Uuid, StoreError> {
@@ -140,12 +142,14 @@ impl TryFrom<AssetRow> for Asset {
                 last_verified,
                 location: location(r.lon, r.lat)?,
                 extra: json_object(&r.extra)?,
+                opening_hours: r.opening_hours,
+                translations: crate::store::decode::translations_text(&r.translations)?,
             },
         })
     }
 }
 
-/// Binds an asset's columns as `?1 … ?22`, in the order of [`asset_fields!`].
+/// Binds an asset's columns as `?1 … ?24`, in the order of [`asset_fields!`].
 pub(super) fn bind_asset<'q>(
     q: sqlx::query::Query<'q, sqlx::Sqlite, SqliteArguments>,
     a: &Asset,
@@ -173,6 +177,8 @@ pub(super) fn bind_asset<'q>(
         .bind(f.location.lon())
         .bind(f.location.lat())
         .bind(json_text(&f.extra))
+        .bind(f.opening_hours.clone())
+        .bind(json_text(&f.translations))
 }
 
 #[derive(FromRow)]

@@ -1,0 +1,272 @@
+//! Opening hours: an OpenStreetMap `opening_hours` value parsed once (with the
+//! `opening-hours` crate), asked whether it is open at a local time, and its
+//! week written in words in a language.
+
+use std::fmt::Write as _;
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use opening_hours::RuleKind;
+
+/// The district's time zone when none is set.
+pub const DEFAULT_TIMEZONE: &str = "America/Los_Angeles";
+
+static TIMEZONE: OnceLock<chrono_tz::Tz> = OnceLock::new();
+
+/// Sets the time zone opening hours are read in (`--timezone`), once per
+/// process, before the first question; `false` when it was already set.
+pub fn set_timezone(tz: chrono_tz::Tz) -> bool {
+    TIMEZONE.set(tz).is_ok()
+}
+
+/// The time zone opening hours are read in.
+pub fn timezone() -> chrono_tz::Tz {
+    *TIMEZONE.get_or_init(|| DEFAULT_TIMEZONE.parse().unwrap_or(chrono_tz::Tz::UTC))
+}
+
+/// A moment as the district's clocks show it.
+pub fn local<Tz: TimeZone>(t: &DateTime<Tz>) -> NaiveDateTime {
+    t.with_timezone(&timezone()).naive_local()
+}
+
+/// The district's clocks now.
+pub fn local_now() -> NaiveDateTime {
+    local(&Utc::now())
+}
+
+/// Longest `opening_hours` value accepted (OSM's own limit is 255).
+pub const MAX_CHARS: usize = 255;
+
+/// The minutes of a day, from midnight; a range may run past 24:00 into the
+/// next morning (`22:00-02:00` is `1320..1560`).
+pub type Minutes = std::ops::Range<u16>;
+
+/// A parsed `opening_hours` value.
+#[derive(Clone)]
+pub struct Hours {
+    raw: Box<str>,
+    oh: opening_hours::OpeningHours,
+}
+
+impl std::fmt::Debug for Hours {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Hours").field(&self.raw).finish()
+    }
+}
+
+impl Hours {
+    /// Parses a value, or says why it cannot be read.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("is empty".into());
+        }
+        if raw.chars().count() > MAX_CHARS {
+            return Err(format!("must be at most {MAX_CHARS} characters"));
+        }
+        // The parser is a pest grammar with a stack guard; a panic inside it
+        // on some odd value must not take the caller down.
+        let parsed = std::panic::catch_unwind(|| raw.parse::<opening_hours::OpeningHours>());
+        match parsed {
+            Ok(Ok(oh)) => Ok(Hours {
+                raw: raw.into(),
+                oh,
+            }),
+            Ok(Err(e)) => Err(format!(
+                "is not an OpenStreetMap opening_hours value ({}), e.g. \"Mo-Fr 09:00-17:00; Sa 10:00-14:00\"",
+                first_line(&e.to_string())
+            )),
+            Err(_) => Err("is not an OpenStreetMap opening_hours value".into()),
+        }
+    }
+
+    /// The value as given (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// Whether it is open at a local time: `Some(true)` open, `Some(false)`
+    /// closed, `None` when the value says the state is unknown.
+    pub fn open_at(&self, at: NaiveDateTime) -> Option<bool> {
+        let state = std::panic::catch_unwind(|| self.oh.state(at).0).ok()?;
+        match state {
+            RuleKind::Open => Some(true),
+            RuleKind::Closed => Some(false),
+            RuleKind::Unknown => None,
+        }
+    }
+
+    /// The open ranges of each day of the week that holds `day`, Monday first.
+    pub fn week_of(&self, day: NaiveDate) -> Week {
+        let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+        let mut days: [Vec<Minutes>; 7] = Default::default();
+        for (i, ranges) in days.iter_mut().enumerate() {
+            let date = monday + Duration::days(i as i64);
+            let Ok(schedule) = std::panic::catch_unwind(|| self.oh.schedule_at(date)) else {
+                continue;
+            };
+            for r in schedule {
+                if r.kind == RuleKind::Open {
+                    let (s, e) = (
+                        r.range.start.mins_from_midnight(),
+                        r.range.end.mins_from_midnight(),
+                    );
+                    match ranges.last_mut() {
+                        Some(last) if last.end == s => last.end = e,
+                        _ => ranges.push(s..e),
+                    }
+                }
+            }
+        }
+        Week { days }
+    }
+}
+
+/// A week's open ranges, Monday first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Week {
+    pub days: [Vec<Minutes>; 7],
+}
+
+/// Evenings begin at 17:00.
+const EVENING: u16 = 17 * 60;
+
+impl Week {
+    /// Open at some time after 17:00 on some weekday (Monday to Friday).
+    pub fn evening(&self) -> bool {
+        self.days[..5]
+            .iter()
+            .any(|d| d.iter().any(|r| r.end > EVENING))
+    }
+
+    /// Open at some time on Saturday or Sunday.
+    pub fn weekend(&self) -> bool {
+        self.days[5..].iter().any(|d| !d.is_empty())
+    }
+
+    /// Whether it is never open.
+    pub fn is_closed(&self) -> bool {
+        self.days.iter().all(Vec::is_empty)
+    }
+
+    /// The week in words: runs of days with the same hours, e.g. "Mon–Fri
+    /// 9:00–17:00; Sat 10:00–14:00" (day names from `days`, Monday first);
+    /// days when it is closed are left out.
+    pub fn words(&self, days: &[&str; 7]) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < 7 {
+            let mut j = i;
+            while j + 1 < 7 && self.days[j + 1] == self.days[i] {
+                j += 1;
+            }
+            if !self.days[i].is_empty() {
+                if !out.is_empty() {
+                    out.push_str("; ");
+                }
+                out.push_str(days[i]);
+                if j > i {
+                    out.push('–');
+                    out.push_str(days[j]);
+                }
+                for (k, r) in self.days[i].iter().enumerate() {
+                    out.push_str(if k == 0 { " " } else { ", " });
+                    clock(&mut out, r.start);
+                    out.push('–');
+                    clock(&mut out, r.end);
+                }
+            }
+            i = j + 1;
+        }
+        out
+    }
+}
+
+/// `9:00`, `17:30`, `24:00`; past midnight as the next morning's time.
+fn clock(out: &mut String, minutes: u16) {
+    let m = if minutes > 24 * 60 {
+        minutes - 24 * 60
+    } else {
+        minutes
+    };
+    let _ = write!(out, "{}:{:02}", m / 60, m % 60);
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("syntax error")
+}
+
+/// The weekday names' order [`Week::words`] expects.
+pub const WEEK: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time")
+    }
+
+    #[test]
+    fn open_closed_and_unknown() {
+        let h = Hours::parse("Mo-Fr 09:00-17:00; Sa 10:00-14:00; Su 12:00-13:00 unknown")
+            .expect("valid");
+        // 2026-12-07 is a Monday.
+        assert_eq!(h.open_at(at("2026-12-07 09:00")), Some(true));
+        assert_eq!(h.open_at(at("2026-12-07 17:00")), Some(false));
+        assert_eq!(h.open_at(at("2026-12-12 13:59")), Some(true));
+        assert_eq!(h.open_at(at("2026-12-13 12:30")), None);
+        assert_eq!(h.open_at(at("2026-12-13 14:00")), Some(false));
+    }
+
+    #[test]
+    fn week_in_words_and_evening_weekend() {
+        let h = Hours::parse("Mo-Fr 09:00-17:00; Sa 10:00-14:00").expect("valid");
+        let w = h.week_of(NaiveDate::from_ymd_opt(2026, 12, 9).expect("date"));
+        assert_eq!(w.words(&EN), "Mon–Fri 9:00–17:00; Sat 10:00–14:00");
+        assert!(!w.evening(), "closes at 17:00 sharp");
+        assert!(w.weekend());
+
+        let late = Hours::parse("Tu,Th 15:00-19:30").expect("valid");
+        let w = late.week_of(NaiveDate::from_ymd_opt(2026, 12, 9).expect("date"));
+        assert_eq!(w.words(&EN), "Tue 15:00–19:30; Thu 15:00–19:30");
+        assert!(w.evening());
+        assert!(!w.weekend());
+
+        let always = Hours::parse("24/7").expect("valid");
+        let w = always.week_of(NaiveDate::from_ymd_opt(2026, 12, 9).expect("date"));
+        assert_eq!(w.words(&EN), "Mon–Sun 0:00–24:00");
+
+        let split = Hours::parse("Mo 08:00-12:00,13:00-17:00").expect("valid");
+        let w = split.week_of(NaiveDate::from_ymd_opt(2026, 12, 9).expect("date"));
+        assert_eq!(w.words(&EN), "Mon 8:00–12:00, 13:00–17:00");
+    }
+
+    #[test]
+    fn nonsense_is_refused_with_a_reason() {
+        for bad in [
+            "",
+            "   ",
+            "whenever",
+            "Mo-Fr 25:00-26:00x",
+            &"Mo ".repeat(200),
+        ] {
+            let e = Hours::parse(bad).expect_err(bad);
+            assert!(!e.is_empty());
+        }
+    }
+}

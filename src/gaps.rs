@@ -15,36 +15,52 @@ use uuid::Uuid;
 use crate::domain::taxonomy::{self, CATEGORIES, Domain, Pillar};
 use crate::domain::{Partnership, PartnershipStatus};
 use crate::export::csv_cell;
+use crate::i18n::Lang;
 use crate::index::{AssetBrief, Landscape};
 
-/// Distance for people: metres under 1 km, else km with one decimal.
+/// Distance for people, in English: metres under 1 km, else km with one decimal.
 pub fn human_distance(m: f64) -> String {
-    if m < 1000.0 {
-        format!("{:.0} m", m)
-    } else {
-        format!("{:.1} km", m / 1000.0)
-    }
+    Lang::default().distance(m)
 }
 
-/// The plain statement of a category's gap, e.g. "No mental health within the
-/// 2024-2025 attendance area; nearest 2.3 km away."
-pub fn gap_statement(label: &str, nearest_m: Option<f64>, area: &str) -> String {
-    let what = label.to_lowercase();
+/// The plain statement of a category's gap in a language, e.g. "No mental
+/// health within the 2024-2025 attendance area; nearest 2.3 km away."
+pub fn gap_statement(lang: Lang, label: &str, nearest_m: Option<f64>, area: &str) -> String {
+    let what = lowercase_first(label);
     match nearest_m {
-        Some(d) => format!(
-            "No {what} within {area}; nearest {} away.",
-            human_distance(d)
+        Some(d) => lang.f(
+            "gap.none_within",
+            &[
+                ("what", &what),
+                ("area", area),
+                ("distance", &lang.distance(d)),
+            ],
         ),
-        None => format!("No {what} within {area}, nor anywhere in the data."),
+        None => lang.f("gap.none_anywhere", &[("what", &what), ("area", area)]),
     }
 }
 
-/// How a landscape's area reads in a sentence.
-pub fn area_words(l: &Landscape) -> String {
+/// A label inside a sentence: lower-cased, as the languages served write it.
+fn lowercase_first(label: &str) -> String {
+    label.to_lowercase()
+}
+
+/// How a landscape's area reads in a sentence, in a language.
+pub fn area_words(lang: Lang, l: &Landscape) -> String {
     match (&l.year, l.radius_m) {
-        (Some(y), _) => format!("the {y} attendance area"),
-        (None, Some(r)) => format!("{} of the campus", human_distance(r)),
-        (None, None) => "the area".to_owned(),
+        (Some(y), _) => lang.f("area.catchment", &[("year", y.as_str())]),
+        (None, Some(r)) => lang.f("area.radius", &[("distance", &lang.distance(r))]),
+        (None, None) => lang.t("area.generic").to_owned(),
+    }
+}
+
+/// A pillar's label in a language.
+pub fn pillar_label(lang: Lang, p: Pillar) -> &'static str {
+    let key = format!("pillar.{}", p.id());
+    if lang.has(&key) {
+        lang.t(&key)
+    } else {
+        p.label()
     }
 }
 
@@ -129,12 +145,13 @@ fn partner_pillars(p: &Partnership, category: &str) -> Vec<Pillar> {
 /// and its partnerships, whose assets are described by `briefs`. Partnerships
 /// of assets no longer published are left out.
 pub fn analyse(
+    lang: Lang,
     l: &Landscape,
     radius_m: f64,
     partnerships: &[Partnership],
     briefs: &[AssetBrief],
 ) -> GapAnalysis {
-    let area = area_words(l);
+    let area = area_words(lang, l);
     let partners: Vec<Partner> = partnerships
         .iter()
         .filter(|p| p.fields.status == PartnershipStatus::Active)
@@ -156,7 +173,7 @@ pub fn analyse(
         .zip(&l.categories)
         .map(|(c, cl)| CategoryGap {
             category: c.id,
-            label: c.label,
+            label: lang.category(c.id, c.label),
             pillars: c.pillars,
             domain: c.domain,
             in_area: cl.count,
@@ -168,8 +185,14 @@ pub fn analyse(
                 distance_m: (n.distance_m * 10.0).round() / 10.0,
                 inside_area: cl.nearest_inside,
             }),
-            gap: (cl.count == 0 && c.id != taxonomy::OTHER)
-                .then(|| gap_statement(c.label, cl.nearest.as_ref().map(|n| n.distance_m), &area)),
+            gap: (cl.count == 0 && c.id != taxonomy::OTHER).then(|| {
+                gap_statement(
+                    lang,
+                    lang.category(c.id, c.label),
+                    cl.nearest.as_ref().map(|n| n.distance_m),
+                    &area,
+                )
+            }),
         })
         .collect();
     let group =
@@ -199,9 +222,10 @@ pub fn analyse(
                 .filter(|c| c.pillars.contains(&p))
                 .collect();
             let n = partners.iter().filter(|x| x.pillars.contains(&p)).count();
+            let label = pillar_label(lang, p);
             let extra =
-                (n == 0).then(|| format!("No active partner for {}.", p.label().to_lowercase()));
-            group(p.id(), p.label(), members, n, extra)
+                (n == 0).then(|| lang.f("gap.no_partner", &[("pillar", &lowercase_first(label))]));
+            group(p.id(), label, members, n, extra)
         })
         .collect();
     let domains: Vec<GroupGap> = Domain::ALL

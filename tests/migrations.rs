@@ -8,10 +8,8 @@ use std::borrow::Cow;
 
 use assetmap::domain::organization::SignUp;
 use assetmap::domain::user::token_hash;
-use assetmap::domain::{Role, Status, User};
-use assetmap::store::{Change, HistoryRecord, RevisionChange, RowChange};
+use assetmap::domain::{Role, User};
 use chrono::Utc;
-use serde_json::json;
 use uuid::Uuid;
 
 mod common;
@@ -53,6 +51,50 @@ async fn migrate_before_partnerships(b: Backend, url: &str) {
     }
 }
 
+/// An organization's pending listing with its owner, its proposal and its
+/// history entry, in the older schema's columns.
+async fn old_listing(b: Backend, url: &str, asset: Uuid, org: Uuid) {
+    let (a, o) = (asset.to_string(), org.to_string());
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            for statement in [
+                "INSERT INTO assets (id, name, category, status, created_at, updated_at, lon, lat) VALUES (?1, 'Rainier Food Bank', 'food', 'pending', '2026-01-05T10:00:00Z', '2026-01-05T10:00:00Z', -122.39, 47.67)",
+                "INSERT INTO asset_owners (asset_id, owner_id) VALUES (?1, ?2)",
+                "INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES (?1, ?2, '{\"type\":\"Feature\"}', '2026-01-05T10:00:00Z')",
+                "INSERT INTO asset_history (asset_id, user_id, at, action, changes) VALUES (?1, ?2, '2026-01-05T10:00:00Z', 'submitted', '[]')",
+            ] {
+                let q = sqlx::query(statement).bind(&a);
+                let q = if statement.contains("?2") {
+                    q.bind(&o)
+                } else {
+                    q
+                };
+                q.execute(&pool).await.expect(statement);
+            }
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            for statement in [
+                "INSERT INTO assets (id, name, category, status, created_at, updated_at, geom) VALUES ($1, 'Rainier Food Bank', 'food', 'pending', now(), now(), ST_SetSRID(ST_MakePoint(-122.39, 47.67), 4326))",
+                "INSERT INTO asset_owners (asset_id, owner_id) VALUES ($1, $2)",
+                "INSERT INTO asset_revisions (asset_id, submitted_by, feature, submitted_at) VALUES ($1, $2, '{\"type\":\"Feature\"}', now())",
+                "INSERT INTO asset_history (asset_id, user_id, at, action, changes) VALUES ($1, $2, now(), 'submitted', '[]')",
+            ] {
+                let q = sqlx::query(statement).bind(asset);
+                let q = if statement.contains("$2") {
+                    q.bind(org)
+                } else {
+                    q
+                };
+                q.execute(&pool).await.expect(statement);
+            }
+            pool.close().await;
+        }
+    }
+}
+
 async fn an_older_database_upgrades_whole(b: Backend) {
     let db = common::TempDb::new(b).await;
     if b == Backend::Sqlite {
@@ -83,29 +125,9 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         .create_organization(&org, &token_hash("am_old_token"), &details)
         .await
         .expect("organization");
-    let asset = common::asset(Uuid::new_v4(), -122.39, 47.67, "food", "Rainier Food Bank");
-    let asset = assetmap::domain::Asset {
-        status: Status::Pending,
-        ..asset
-    };
-    store
-        .commit(&Change {
-            asset: asset.id,
-            expected_version: None,
-            row: RowChange::Insert(asset.clone()),
-            owner: Some(org.id),
-            revision: RevisionChange::Put {
-                by: org.id,
-                feature: json!({"type": "Feature"}),
-            },
-            history: HistoryRecord {
-                user: Some(org.id),
-                action: "submitted",
-                changes: json!([]),
-            },
-        })
-        .await
-        .expect("listing");
+    // Written as the older schema has it (today's code writes today's columns).
+    let asset_id = Uuid::new_v4();
+    old_listing(b, &db.url, asset_id, org.id).await;
 
     // The upgrade.
     store.migrate().await.expect("upgrade");
@@ -117,16 +139,16 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         .expect("the organization's token still works");
     assert_eq!(found.id, org.id);
     assert_eq!(found.role, Role::Organization);
-    assert_eq!(store.owner_of(asset.id).await.expect("owner"), Some(org.id));
+    assert_eq!(store.owner_of(asset_id).await.expect("owner"), Some(org.id));
     assert_eq!(
         store
-            .revision(asset.id)
+            .revision(asset_id)
             .await
             .expect("revision")
             .map(|r| r.by),
         Some(org.id)
     );
-    assert_eq!(store.history(asset.id).await.expect("history").len(), 1);
+    assert_eq!(store.history(asset_id).await.expect("history").len(), 1);
 
     // The foreign keys point at the rebuilt table: a user who owns a listing
     // cannot be deleted, and no row points nowhere.

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -15,12 +15,14 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::Caller;
 use super::error::{ApiError, FieldError};
+use super::lang::in_language;
 use super::params::Params;
 use super::partnerships::school_in_path;
 use super::reports::csv_file;
 use crate::domain::sphere::MILE_M;
 use crate::domain::{Partnership, SchoolRef, SchoolYear, User};
 use crate::gaps::{self, GapAnalysis};
+use crate::i18n::Lang;
 use crate::index::AreaSelector;
 
 pub fn routes() -> Router<AppState> {
@@ -77,6 +79,7 @@ fn query(raw: Option<&str>) -> Result<Query, ApiError> {
 /// One school's analysis from the index and its partnerships.
 fn analyse(
     state: &AppState,
+    lang: Lang,
     school: Uuid,
     q: &Query,
     partnerships: &[Partnership],
@@ -89,7 +92,7 @@ fn analyse(
     let briefs = state
         .index
         .briefs(&partnerships.iter().map(|p| p.asset_id).collect::<Vec<_>>());
-    Ok(gaps::analyse(&l, q.radius_m, partnerships, &briefs))
+    Ok(gaps::analyse(lang, &l, q.radius_m, partnerships, &briefs))
 }
 
 /// Hides the partners the caller may not see by name.
@@ -102,6 +105,7 @@ fn visible(mut g: GapAnalysis, caller: Option<&User>, school: Uuid) -> GapAnalys
 
 async fn school_gaps(
     State(state): State<AppState>,
+    lang: Lang,
     caller: Option<Caller>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -109,7 +113,7 @@ async fn school_gaps(
     let q = query(raw.as_deref())?;
     let school = school_in_path(&state, &id)?;
     let partnerships = state.store.partnerships(Some(school.id)).await?;
-    let g = analyse(&state, school.id, &q, &partnerships).map_err(ApiError::from)?;
+    let g = analyse(&state, lang, school.id, &q, &partnerships).map_err(ApiError::from)?;
     let g = visible(g, caller.as_ref().map(|c| &c.0), school.id);
     if q.csv {
         let name = format!(
@@ -118,25 +122,28 @@ async fn school_gaps(
                 .external_id
                 .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
         );
-        return Ok(csv_file(&name, gaps::school_csv(&g)));
+        return Ok(in_language(lang, csv_file(&name, gaps::school_csv(&g))));
     }
-    Ok(Json(json!({
-        "school": {
-            "id": school.id,
-            "external_id": school.external_id,
-            "name": school.name,
-            "level": school.level,
-            "coordinates": [school.location.lon(), school.location.lat()],
-        },
-        "year": q.year.as_ref().map(|y| y.as_str()),
-        "generated_at": chrono::Utc::now().date_naive(),
-        "analysis": g,
-    }))
-    .into_response())
+    Ok(in_language(
+        lang,
+        Json(json!({
+            "school": {
+                "id": school.id,
+                "external_id": school.external_id,
+                "name": school.name,
+                "level": school.level,
+                "coordinates": [school.location.lon(), school.location.lat()],
+            },
+            "year": q.year.as_ref().map(|y| y.as_str()),
+            "generated_at": chrono::Utc::now().date_naive(),
+            "analysis": g,
+        })),
+    ))
 }
 
 async fn district_gaps(
     State(state): State<AppState>,
+    lang: Lang,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let q = query(raw.as_deref())?;
@@ -149,7 +156,7 @@ async fn district_gaps(
             .cloned()
             .collect();
         // A school with no area for that year is left out.
-        if let Ok(g) = analyse(&state, s.school.id, &q, &mine) {
+        if let Ok(g) = analyse(&state, lang, s.school.id, &q, &mine) {
             rows.push((s.school, g));
         }
     }
@@ -158,7 +165,7 @@ async fn district_gaps(
         for (s, g) in &rows {
             gaps::district_csv_row(s.id, &s.external_id, &s.name, g, &mut out);
         }
-        return Ok(csv_file("gaps.csv", out));
+        return Ok(in_language(lang, csv_file("gaps.csv", out)));
     }
     let schools: Vec<Value> = rows
         .iter()
@@ -179,10 +186,12 @@ async fn district_gaps(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "year": q.year.as_ref().map(|y| y.as_str()),
-        "radius_m": q.radius_m,
-        "schools": schools,
-    }))
-    .into_response())
+    Ok(in_language(
+        lang,
+        Json(json!({
+            "year": q.year.as_ref().map(|y| y.as_str()),
+            "radius_m": q.radius_m,
+            "schools": schools,
+        })),
+    ))
 }

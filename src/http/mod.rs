@@ -41,6 +41,7 @@ pub mod gaps;
 pub mod geojson;
 pub mod health;
 pub mod items;
+pub mod lang;
 pub mod limit;
 pub mod ogc;
 pub mod openapi;
@@ -246,6 +247,8 @@ pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router
                 ))
                 .timeout(serving.request_timeout),
         )
+        // Problems (those of the limits above too) in the request's language.
+        .layer(axum::middleware::from_fn(lang::problems_in_language))
         .layer(
             // Reads are open to any origin so other sites can embed the data.
             CorsLayer::new().allow_origin(Any).allow_methods([

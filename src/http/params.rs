@@ -35,7 +35,10 @@ impl Params {
         let mut told_allowed = false;
         let mut more = 0usize;
         for (i, (k, _)) in pairs.iter().enumerate() {
-            let problem = if !allowed.contains(&k.as_str()) {
+            // `lang` (the language of the answer) is taken everywhere.
+            let problem = if k == "lang" {
+                None
+            } else if !allowed.contains(&k.as_str()) {
                 // The list of what is allowed is said once, not per parameter.
                 let detail = if told_allowed {
                     "unknown parameter".to_owned()

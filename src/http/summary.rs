@@ -8,11 +8,14 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, FieldError};
+use super::lang::in_language;
 use super::params::Params;
 use crate::domain::SchoolRef;
 use crate::domain::taxonomy::{self, CATEGORIES};
 use crate::gaps::{area_words, gap_statement};
+use crate::i18n::Lang;
 use crate::index::{AreaSelector, Landscape};
+use axum::response::Response;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,21 +24,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The JSON summary of a landscape.
-pub fn summary_json(l: &Landscape) -> Value {
-    let area_words = area_words(l);
+pub fn summary_json(lang: Lang, l: &Landscape) -> Value {
+    let area_words = area_words(lang, l);
     let mut gaps = Vec::new();
     let categories: Vec<Value> = l
         .categories
         .iter()
         .map(|c| {
             let cat = taxonomy::by_id(c.category);
-            let label = cat.map(|c| c.label).unwrap_or(c.category);
+            let label = cat
+                .map(|k| lang.category(k.id, k.label))
+                .unwrap_or(c.category);
             if c.count == 0 && c.category != taxonomy::OTHER {
                 gaps.push(json!({
                     "category": c.category,
                     "label": label,
                     "nearest_distance_m": c.nearest.as_ref().map(|n| (n.distance_m * 10.0).round() / 10.0),
-                    "statement": gap_statement(label, c.nearest.as_ref().map(|n| n.distance_m), &area_words),
+                    "statement": gap_statement(lang, label, c.nearest.as_ref().map(|n| n.distance_m), &area_words),
                 }));
             }
             json!({
@@ -74,9 +79,10 @@ pub fn summary_json(l: &Landscape) -> Value {
 
 async fn summary(
     State(state): State<AppState>,
+    lang: Lang,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref(), &["f", "year"])?;
     let mut errors: Vec<FieldError> = Vec::new();
     p.check_format(&mut errors);
@@ -89,15 +95,21 @@ async fn summary(
         .index
         .landscape(&AreaSelector { school, year })
         .map_err(ApiError::school_in_path)?;
-    Ok(Json(summary_json(&landscape)))
+    Ok(in_language(lang, Json(summary_json(lang, &landscape))))
 }
 
-async fn categories(RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn categories(lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let p = Params::parse(raw.as_deref(), &["f"])?;
     let mut errors: Vec<FieldError> = Vec::new();
     p.check_format(&mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    Ok(Json(json!({ "categories": CATEGORIES })))
+    let mut list = serde_json::to_value(CATEGORIES).map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(items) = list.as_array_mut() {
+        for (item, c) in items.iter_mut().zip(CATEGORIES) {
+            item["label"] = json!(lang.category(c.id, c.label));
+        }
+    }
+    Ok(in_language(lang, Json(json!({ "categories": list }))))
 }

@@ -96,6 +96,10 @@ struct AssetProperties<'a> {
     /// written) with them.
     #[serde(skip_serializing_if = "Option::is_none")]
     open_now: Option<Value>,
+    /// Open after 17:00 on some weekday / on Saturday or Sunday this week
+    /// (what `open=evening` and `open=weekend` select); null without hours.
+    open_evenings: Option<bool>,
+    open_weekends: Option<bool>,
     accessibility: &'a Option<String>,
     ages_served: &'a Option<String>,
     services: &'a [String],
@@ -129,10 +133,9 @@ fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> Featur
     }
 }
 
-/// The week of `h` (this week, in the district's time zone) in words, in
-/// every language with a catalog.
-fn hours_in_words(h: &Hours) -> Map<String, Value> {
-    let week = h.week_of(hours::local_now().date());
+/// A week (this week, in the district's time zone) in words, in every
+/// language with a catalog.
+fn words_of(week: &hours::Week) -> Map<String, Value> {
     Lang::all()
         .into_iter()
         .map(|l| (l.code().to_owned(), Value::from(week.words(&l.weekdays()))))
@@ -149,6 +152,9 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
         .opening_hours
         .as_deref()
         .and_then(|h| Hours::parse(h).ok());
+    let week = parsed
+        .as_ref()
+        .map(|h| h.week_of(hours::local_now().date()));
     let props = AssetProperties {
         name: &a.name,
         category: &a.category,
@@ -160,8 +166,10 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
         languages: &a.languages,
         hours: &a.hours,
         opening_hours: &a.opening_hours,
-        hours_text: parsed.as_ref().map(hours_in_words),
+        hours_text: week.as_ref().map(words_of),
         open_now: parsed.is_none().then_some(Value::Null),
+        open_evenings: week.as_ref().map(hours::Week::evening),
+        open_weekends: week.as_ref().map(hours::Week::weekend),
         accessibility: &a.accessibility,
         ages_served: &a.ages_served,
         services: &a.services,

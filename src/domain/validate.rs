@@ -33,6 +33,8 @@ const READ_ONLY: &[&str] = &[
     "distance_m",
     "id",
     "open_now",
+    "open_evenings",
+    "open_weekends",
     "hours_text",
 ];
 

@@ -74,7 +74,10 @@ async fn landing(
 ) -> Result<Response, ApiError> {
     let params = Params::parse(
         raw.as_deref(),
-        &["f", "school", "year", "radius", "hide", "lang", "q", "sort"],
+        &[
+            "f", "school", "year", "radius", "hide", "lang", "language", "open", "q", "sort",
+            "partners",
+        ],
     )?;
     if let Some(f) = params.get("f")
         && !matches!(f, "json" | "html")
@@ -128,9 +131,15 @@ async fn asset(Path(path): Path<String>) -> Response {
 }
 
 async fn config(State(state): State<AppState>) -> Json<serde_json::Value> {
+    // Every language with a catalog, by its own name, for the pages' pickers.
+    let languages: Vec<serde_json::Value> = crate::i18n::Lang::all()
+        .into_iter()
+        .map(|l| json!({"code": l.code(), "name": l.t("language.name")}))
+        .collect();
     Json(json!({
         "tile_url": state.web.tile_url,
         "tile_attribution": state.web.tile_attribution,
+        "languages": languages,
     }))
 }
 

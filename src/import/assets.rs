@@ -90,8 +90,9 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
             out.warnings.push(format!("feature {n} ({name}): {w}"))
         });
         // Worked out when served; a file exported by assetmap carries them.
-        props.remove("open_now");
-        props.remove("hours_text");
+        for computed in ["open_now", "open_evenings", "open_weekends", "hours_text"] {
+            props.remove(computed);
+        }
         let mut take = |k: &str| props.remove(k).as_ref().and_then(text);
         a.accessibility = take("accessibility");
         a.ages_served = take("ages_served");

@@ -32,7 +32,13 @@ pub fn diff(old: Option<&Value>, new: &Value) -> Value {
     for k in keys {
         if matches!(
             k.as_str(),
-            "created_at" | "updated_at" | "status" | "open_now" | "hours_text"
+            "created_at"
+                | "updated_at"
+                | "status"
+                | "open_now"
+                | "open_evenings"
+                | "open_weekends"
+                | "hours_text"
         ) {
             continue;
         }

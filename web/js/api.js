@@ -25,7 +25,7 @@ export const problemText = (r) => (r.data && r.data.detail) || r.status;
 
 /** The page settings (tiles) and the taxonomy. */
 export const config = () => getJSON('/config.json');
-export const categories = () => getJSON('/categories');
+export const categories = (lang) => getJSON('/categories' + (lang ? '?lang=' + encodeURIComponent(lang) : ''));
 
 /** A tile layer from the page settings; a failed tile leaves a plain background. */
 export function tiles(cfg, options) {

@@ -1,12 +1,15 @@
-// Distances for people: metres and kilometres, miles, and great-circle metres.
+// Distances for people: metres and kilometres, miles (numbers written for the
+// page's language), and great-circle metres.
+
+import { number, distance } from './i18n.js';
 
 export const MILE = 1609.344;
 
 /** Metres under 1 km, else km with one decimal. */
-export const km = (m) => (m < 1000 ? Math.round(m) + ' m' : (m / 1000).toFixed(1) + ' km');
+export const km = (m) => distance(m);
 
 /** Miles, two decimals under a mile. */
-export const miles = (m) => (m / MILE).toFixed(m < MILE ? 2 : 1) + ' mi';
+export const miles = (m) => number(m / MILE, m < MILE ? 2 : 1) + ' mi';
 
 /** Great-circle metres between two [lon, lat] points. */
 export function haversine(a, b) {

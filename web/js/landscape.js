@@ -3,6 +3,7 @@
 
 import { $, el } from './dom.js';
 import { km } from './distance.js';
+import { t } from './i18n.js';
 
 /** Shows a school's summary (from /schools/{id}/summary) under its title. */
 export function renderSummary(title, areaWords, summary) {
@@ -15,8 +16,8 @@ export function renderSummary(title, areaWords, summary) {
     if (c.count === 0 && !c.nearest) continue;
     const tr = el('tr');
     tr.appendChild(el('th', c.label)).scope = 'row';
-    tr.appendChild(el('td', c.count));
-    tr.appendChild(el('td', c.nearest ? c.nearest.name + ' · ' + km(c.nearest.distance_m) : 'none in the data'));
+    tr.appendChild(el('td', c.count.toLocaleString(document.documentElement.lang)));
+    tr.appendChild(el('td', c.nearest ? c.nearest.name + ' · ' + km(c.nearest.distance_m) : t('map.landscape.none')));
     body.appendChild(tr);
   }
   $('landscape').hidden = false;
@@ -28,8 +29,8 @@ export function renderSummary(title, areaWords, summary) {
 
 /** Clears the summary back to the district view's invitation. */
 export function clearSummary() {
-  $('summary-title').textContent = 'Pick a school';
-  $('summary-area').textContent = 'Type a school\'s name above, or click a school on the map.';
+  $('summary-title').textContent = t('map.pick');
+  $('summary-area').textContent = t('map.pick.help');
   $('landscape').hidden = true;
   $('gaps').replaceChildren();
   $('gaps-title').hidden = true;

@@ -2,6 +2,7 @@
 
 import { $, el } from './dom.js';
 import { km } from './distance.js';
+import { t, lang } from './i18n.js';
 import { shapeOf } from './layers.js';
 import { view } from './url-state.js';
 import { partnerships, partnerLabel, signedIn } from './partners.js';
@@ -12,21 +13,30 @@ function partnerOk(f) {
   return (view.partners === 'yes') === partnerships.has(f.id);
 }
 
-/** Assets passing the language, text and partner filters (the legend counts these). */
-export function matchingFilters(assets) {
+/** Whether an asset is open when the hours filters ask (now, evenings, weekends). */
+export function openOk(f, open) {
+  return [...open].every((o) => (o === 'now' ? f.properties.open_now === true : (f.openFlags || new Set()).has(o)));
+}
+
+/** Assets passing the language, text, hours and partner filters (the legend counts these). */
+export function matchingFilters(assets, open = view.open) {
   const q = view.q.trim().toLowerCase();
   return assets.filter((f) =>
-    (!view.lang || (f.properties.languages || []).includes(view.lang)) &&
-    (!q || String(f.properties.name).toLowerCase().includes(q)) &&
+    (!view.language || (f.properties.languages || []).includes(view.language)) &&
+    (!q || displayName(f).toLowerCase().includes(q) || String(f.properties.name).toLowerCase().includes(q)) &&
+    openOk(f, open) &&
     partnerOk(f));
 }
+
+/** An asset's name in the page's language when it has one. */
+export const displayName = (f) => ((f.properties.translations || {})[lang] || {}).name || String(f.properties.name);
 
 /** What is shown: also without the hidden categories, in the chosen order. */
 export function shown(assets) {
   const list = matchingFilters(assets).filter((f) => !view.hidden.has(f.properties.category));
   const by = {
     distance: (a, b) => a.distance - b.distance,
-    name: (a, b) => String(a.properties.name).localeCompare(String(b.properties.name)),
+    name: (a, b) => displayName(a).localeCompare(displayName(b), lang),
     category: (a, b) => String(a.properties.category).localeCompare(String(b.properties.category)) || a.distance - b.distance,
   }[view.sort];
   return list.sort(by);
@@ -71,12 +81,14 @@ export function renderList(categories, visible, total, selectedId, open) {
     li.tabIndex = 0;
     li.dataset.id = f.id;
     li.setAttribute('role', 'button');
-    li.appendChild(el('strong', f.properties.name));
+    li.appendChild(el('strong', displayName(f)));
     const p = partnerships.get(f.id);
     if (p) li.appendChild(el('span', partnerLabel(p), 'partner-badge'));
     li.appendChild(el('span', ' · ' + c.label + ' · ' + km(f.distance), 'meta'));
     if (f.properties.address) li.appendChild(el('span', f.properties.address, 'address'));
     if (f.properties.phone) li.appendChild(el('span', f.properties.phone, 'address print-only'));
+    const words = f.properties.hours_text && (f.properties.hours_text[lang] || f.properties.hours_text.en);
+    if (words) li.appendChild(el('span', t('hours.week', { hours: words }), 'address hours'));
     if (f.id === selectedId) li.setAttribute('aria-current', 'true');
     li.addEventListener('click', () => open(f.id));
     li.addEventListener('keydown', (e) => {
@@ -84,7 +96,7 @@ export function renderList(categories, visible, total, selectedId, open) {
     });
     list.appendChild(li);
   }
-  $('count').textContent = '(' + visible.length + (visible.length !== total ? ' of ' + total : '') + ')';
+  $('count').textContent = visible.length !== total ? t('map.count.some', { shown: visible.length, total }) : t('map.count.all', { shown: visible.length });
 }
 
 /** Marks the list entry of `id` as current, scrolling to it when asked. */

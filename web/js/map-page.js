@@ -8,29 +8,31 @@ import { getJSON, config, categories as loadCategories, tiles } from './api.js';
 import { MILE, haversine } from './distance.js';
 import { view, readURL, writeURL } from './url-state.js';
 import { iconFor, popupFor, drawArea } from './layers.js';
-import { shown, renderLegend, renderList, markSelected } from './list.js';
+import { shown, renderLegend, renderList, markSelected, matchingFilters, openOk } from './list.js';
 import { renderSummary, clearSummary } from './landscape.js';
 import { download, geojsonText, csvText } from './downloads.js';
 import { initPartners, loadPartnerships, openPanel, partnerLabel, partnerships, signedIn } from './partners.js';
 import { initSuggest } from './suggest.js';
+import { initI18n, t, withLang, languageName, lang } from './i18n.js';
 
 let map, areaLayer, schoolLayer, clusters;
 let categories = {}, schools = [];
 const byExternal = new Map();
+const byId = new Map();
 let current = null; // { school, campus, assets, markers: Map(id -> marker), bounds }
 let selectedId = null;
 
 const status = (text) => { $('status').textContent = text; };
 const label = (s) => s.properties.name + (s.properties.level ? ' (' + s.properties.level + ')' : '');
-const fail = (e) => status('Could not load: ' + e.message);
+const fail = (e) => status(t('map.failed', { problem: e.message }));
 
 /** An asset's popup; signed-in staff get a button to its partnership. */
 function popup(f) {
   const box = popupFor(categories, f, current ? f.distance : undefined);
   const p = partnerships.get(f.id);
-  if (p) box.appendChild(el('p', partnerLabel(p) + (p.provides ? ' · provides: ' + p.provides : ''), 'meta'));
+  if (p) box.appendChild(el('p', partnerLabel(p) + (p.provides ? ' · ' + t('partner.provides', { what: p.provides }) : ''), 'meta'));
   if (signedIn() && current) {
-    const b = box.appendChild(el('button', p ? 'Open the partnership' : 'Record a partnership'));
+    const b = box.appendChild(el('button', p ? t('partner.open') : t('partner.record')));
     b.type = 'button';
     b.addEventListener('click', () => { map.closePopup(); openPanel(f, false); });
   }
@@ -72,6 +74,16 @@ function render() {
   clusters.clearLayers();
   clusters.addLayers(visible.map((f) => current.markers.get(f.id)));
   renderList(categories, visible, current.assets.length, selectedId, (id) => select(id, false));
+  renderOpenCounts();
+}
+
+/** The hours filters: checked as the view says, each counted like the legend. */
+function renderOpenCounts() {
+  const base = matchingFilters(current.assets, new Set()).filter((f) => !view.hidden.has(f.properties.category));
+  for (const o of ['now', 'evening', 'weekend']) {
+    $('open-' + o).checked = view.open.has(o);
+    $('open-' + o + '-count').textContent = '(' + base.filter((f) => openOk(f, new Set([o]))).length + ')';
+  }
 }
 
 function update() {
@@ -89,7 +101,7 @@ function showDistrict() {
   $('count').textContent = '';
   $('year').disabled = true;
   $('radius').disabled = true;
-  status(schools.length + ' schools; pick one to see its community');
+  status(t('map.district', { n: schools.length }));
   writeURL();
 }
 
@@ -99,7 +111,7 @@ function pickYear(areas) {
   const yearSel = $('year');
   yearSel.replaceChildren();
   for (const y of years) yearSel.appendChild(el('option', y)).value = y;
-  if (!years.length) yearSel.appendChild(el('option', 'No attendance area')).value = '';
+  if (!years.length) yearSel.appendChild(el('option', t('map.no_area'))).value = '';
   if (!years.includes(view.year)) view.year = '';
   yearSel.value = view.year || years[0] || '';
   yearSel.disabled = years.length < 2;
@@ -110,7 +122,7 @@ function pickYear(areas) {
 function pickRadius(hasArea) {
   const radiusSel = $('radius');
   radiusSel.options[0].disabled = !hasArea;
-  radiusSel.options[0].textContent = hasArea ? 'Attendance area' : 'Attendance area (none)';
+  radiusSel.options[0].textContent = hasArea ? t('map.area.catchment') : t('map.area.catchment_none');
   const radius = view.radius || (hasArea ? '' : '1');
   radiusSel.value = radius;
   radiusSel.disabled = false;
@@ -121,19 +133,25 @@ function pickRadius(hasArea) {
 function pickLanguages() {
   const langSel = $('lang');
   const langs = [...new Set(current.assets.flatMap((f) => f.properties.languages || []))].sort();
-  langSel.replaceChildren(el('option', 'Any language'));
+  langSel.replaceChildren(el('option', t('map.filter.any_language')));
   langSel.options[0].value = '';
-  for (const l of langs) langSel.appendChild(el('option', l)).value = l;
-  if (view.lang && !langs.includes(view.lang)) langSel.appendChild(el('option', view.lang)).value = view.lang;
-  langSel.value = view.lang;
+  for (const l of langs) langSel.appendChild(el('option', languageName(l))).value = l;
+  if (view.language && !langs.includes(view.language)) langSel.appendChild(el('option', languageName(view.language))).value = view.language;
+  langSel.value = view.language;
 }
 
 async function showSchool() {
   areaLayer.clearLayers();
   clusters.clearLayers();
-  const school = byExternal.get(view.school);
-  if (!school) return showDistrict();
-  status('Loading ' + school.properties.name + '…');
+  const school = byExternal.get(view.school) || byId.get(view.school);
+  if (!school) {
+    showDistrict();
+    if (view.school) status(t('map.unknown_school', { id: view.school }));
+    return;
+  }
+  // The district's id names the school in links, whichever id was given.
+  view.school = String(school.properties.external_id);
+  status(t('map.loading', { name: school.properties.name }));
   $('school-search').value = school.properties.name;
   const id = encodeURIComponent(view.school);
   const campus = school.geometry.coordinates;
@@ -145,12 +163,13 @@ async function showSchool() {
     : '/collections/assets/items?school=' + id + (year ? '&year=' + year : '') + '&limit=10000';
   const [assets, summary] = await Promise.all([
     getJSON(assetsURL),
-    getJSON('/schools/' + id + '/summary' + (year ? '?year=' + year : '')),
+    getJSON(withLang('/schools/' + id + '/summary' + (year ? '?year=' + year : ''))),
   ]);
   const markers = new Map();
   for (const f of assets.features) {
     f.distance = f.properties.distance_m !== undefined ? f.properties.distance_m : haversine(campus, f.geometry.coordinates);
     const [lon, lat] = f.geometry.coordinates;
+    f.openFlags = new Set([f.properties.open_evenings && 'evening', f.properties.open_weekends && 'weekend'].filter(Boolean));
     const m = L.marker([lat, lon], { icon: iconFor(categories, f.properties.category, false), keyboard: false, title: String(f.properties.name) });
     m.bindPopup(() => popup(f));
     m.on('click', () => select(f.id, true));
@@ -167,9 +186,10 @@ async function showSchool() {
   const area = areas.features.find((f) => f.properties.year === year);
   current.bounds = drawArea(areaLayer, school, area, radius);
   if (current.bounds) map.fitBounds(current.bounds, { padding: [16, 16], animate: false });
+  const n = assets.numberMatched.toLocaleString(lang);
   const words = radius
-    ? assets.numberMatched + ' assets within ' + radius + (radius === '1' ? ' mile' : ' miles') + ' of the campus' + (hasArea ? '' : ' (the school has no attendance area)')
-    : assets.numberMatched + ' assets in the ' + year + ' attendance area';
+    ? t(radius === '1' ? 'map.words.radius_one' : 'map.words.radius', { n, radius: Number(radius).toLocaleString(lang) }) + (hasArea ? '' : ' ' + t('map.words.no_area'))
+    : t('map.words.catchment', { n, year });
   renderSummary(school.properties.name, words, summary);
   pickLanguages();
   $('q').value = view.q;
@@ -177,7 +197,7 @@ async function showSchool() {
   $('partners-filter').value = view.partners;
   $('filters').hidden = false;
   $('tools').hidden = false;
-  document.title = school.properties.name + ': community assets · assetmap';
+  document.title = t('map.title.school', { name: school.properties.name });
   status('');
   update();
 }
@@ -201,7 +221,7 @@ function wire() {
     const exact = schools.find((s) => label(s).toLowerCase() === text || s.properties.name.toLowerCase() === text);
     const partial = schools.find((s) => s.properties.name.toLowerCase().includes(text));
     const hit = exact || partial;
-    if (!hit) { status('No school matches “' + search.value + '”'); return; }
+    if (!hit) { status(t('map.no_match', { text: search.value })); return; }
     openSchool(hit);
   });
   search.addEventListener('change', () => {
@@ -210,7 +230,13 @@ function wire() {
   });
   $('year').addEventListener('change', (e) => { view.year = e.target.value; showSchool().catch(fail); });
   $('radius').addEventListener('change', (e) => { view.radius = e.target.value; showSchool().catch(fail); });
-  $('lang').addEventListener('change', (e) => { view.lang = e.target.value; update(); });
+  $('lang').addEventListener('change', (e) => { view.language = e.target.value; update(); });
+  for (const o of ['now', 'evening', 'weekend']) {
+    $('open-' + o).addEventListener('change', (e) => {
+      if (e.target.checked) view.open.add(o); else view.open.delete(o);
+      update();
+    });
+  }
   $('q').addEventListener('input', (e) => { view.q = e.target.value; update(); });
   $('sort').addEventListener('change', (e) => { view.sort = e.target.value; update(); });
   $('partners-filter').addEventListener('change', (e) => { view.partners = e.target.value; update(); });
@@ -224,7 +250,7 @@ function wire() {
     box.value = window.location.href;
     box.hidden = false;
     box.select();
-    try { await navigator.clipboard.writeText(window.location.href); status('Link copied'); } catch { status('Copy the link shown below the buttons'); }
+    try { await navigator.clipboard.writeText(window.location.href); status(t('map.copied')); } catch { status(t('map.copy_below')); }
   });
   $('download-geojson').addEventListener('click', () => {
     download(fileStem() + '.geojson', 'application/geo+json', geojsonText(shown(current.assets)));
@@ -267,12 +293,13 @@ function refitOnPrint() {
 async function start() {
   const started = performance.now();
   readURL();
+  await initI18n();
   const [cfg, cats, schoolFC] = await Promise.all([
-    config(), loadCategories(), getJSON('/collections/schools/items?limit=10000'),
+    config(), loadCategories(lang), getJSON('/collections/schools/items?limit=10000'),
   ]);
   for (const c of cats.categories) categories[c.id] = c;
   schools = schoolFC.features.slice().sort((a, b) => a.properties.name.localeCompare(b.properties.name));
-  for (const s of schools) byExternal.set(String(s.properties.external_id), s);
+  for (const s of schools) { byExternal.set(String(s.properties.external_id), s); byId.set(String(s.id), s); }
   map = L.map('map', { keyboard: true, preferCanvas: false }).setView([47.61, -122.33], 11);
   tiles(cfg, { maxZoom: 19 }).addTo(map);
   areaLayer = L.layerGroup().addTo(map);
@@ -289,4 +316,4 @@ async function start() {
   document.body.dataset.ready = 'true';
 }
 
-start().catch((e) => status('Could not load the map: ' + e.message));
+start().catch((e) => status(t('map.failed', { problem: e.message })));

@@ -5,13 +5,14 @@
 
 import { $, el } from './dom.js';
 import { send, problemText } from './api.js';
+import { t } from './i18n.js';
 
 let pin = null;
 
 function setPoint(map, lat, lon) {
   $('s-lat').value = lat.toFixed(6);
   $('s-lon').value = lon.toFixed(6);
-  if (pin) pin.setLatLng([lat, lon]); else pin = L.marker([lat, lon], { keyboard: false, title: 'Suggested place' }).addTo(map);
+  if (pin) pin.setLatLng([lat, lon]); else pin = L.marker([lat, lon], { keyboard: false, title: t('suggest.pin') }).addTo(map);
 }
 
 /** Wires the dialog; `center()` gives [lon, lat] to start from (the campus). */
@@ -31,7 +32,7 @@ export function initSuggest(map, categories, center) {
   $('s-pick').addEventListener('click', () => {
     picking = true;
     dialog.close();
-    $('status').textContent = 'Click the map where the place is.';
+    $('status').textContent = t('suggest.click');
     map.getContainer().classList.add('picking');
   });
   map.on('click', (e) => {
@@ -52,11 +53,11 @@ export function initSuggest(map, categories, center) {
     };
     const body = { type: 'Feature', geometry: { type: 'Point', coordinates: [Number($('s-lon').value), Number($('s-lat').value)] }, properties: props };
     const r = await send('POST', '/suggestions', body);
-    if (!r.ok) { $('s-message').textContent = 'Not sent: ' + problemText(r); return; }
+    if (!r.ok) { $('s-message').textContent = t('suggest.failed', { problem: problemText(r) }); return; }
     $('suggest-form').reset();
     if (pin) { pin.remove(); pin = null; }
     dialog.close();
-    $('status').textContent = 'Thank you. A reviewer will check your suggestion before it appears on the map.';
+    $('status').textContent = t('suggest.thanks');
     $('suggest-open').focus();
   });
 }

@@ -1,7 +1,7 @@
 // What the map page shows, mirrored in the URL so a copied link opens the
 // same view.
 
-export const view = { school: '', year: '', radius: '', hidden: new Set(), lang: '', q: '', sort: 'distance', partners: '' };
+export const view = { school: '', year: '', radius: '', hidden: new Set(), language: '', open: new Set(), q: '', sort: 'distance', partners: '' };
 
 /** Fills `view` from the address bar. */
 export function readURL() {
@@ -10,7 +10,9 @@ export function readURL() {
   view.year = p.get('year') || '';
   view.radius = ['0.5', '1', '2'].includes(p.get('radius')) ? p.get('radius') : '';
   view.hidden = new Set((p.get('hide') || '').split(',').filter(Boolean));
-  view.lang = p.get('lang') || '';
+  view.language = p.get('language') || '';
+  view.open = new Set((p.get('open') || '').split(',').filter((o) => ['now', 'evening', 'weekend'].includes(o)));
+  view.uiLang = p.get('lang') || '';
   view.q = p.get('q') || '';
   view.sort = ['distance', 'name', 'category'].includes(p.get('sort')) ? p.get('sort') : 'distance';
   view.partners = ['yes', 'no'].includes(p.get('partners')) ? p.get('partners') : '';
@@ -25,7 +27,9 @@ export function writeURL() {
   set('year', view.year);
   set('radius', view.radius);
   set('hide', [...view.hidden].sort().join(','));
-  set('lang', view.lang);
+  set('language', view.language);
+  set('open', [...view.open].sort().join(','));
+  set('lang', view.uiLang);
   set('q', view.q);
   if (view.sort !== 'distance') set('sort', view.sort);
   set('partners', view.partners);

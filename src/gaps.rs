@@ -54,6 +54,12 @@ pub fn area_words(lang: Lang, l: &Landscape) -> String {
     }
 }
 
+/// A need domain's label in a language.
+pub fn domain_label(lang: Lang, d: Domain) -> &'static str {
+    let key = format!("domain.{}", d.id());
+    if lang.has(&key) { lang.t(&key) } else { d.label() }
+}
+
 /// A pillar's label in a language.
 pub fn pillar_label(lang: Lang, p: Pillar) -> &'static str {
     let key = format!("pillar.{}", p.id());
@@ -237,7 +243,7 @@ pub fn analyse(
                 .iter()
                 .filter(|x| taxonomy::by_id(x.category).and_then(|c| c.domain) == Some(d))
                 .count();
-            group(d.id(), d.label(), members, n, None)
+            group(d.id(), domain_label(lang, d), members, n, None)
         })
         .collect();
     let mut gaps: Vec<String> = categories.iter().filter_map(|c| c.gap.clone()).collect();

@@ -8,8 +8,9 @@ import { getJSON, config, categories as loadCategories, tiles } from './api.js';
 import { km } from './distance.js';
 import { drawArea, iconFor } from './layers.js';
 import { getAuthed } from './staff.js';
+import { initI18n, t, lang, withLang, date } from './i18n.js';
 
-const status = (t) => { $('status').textContent = t; };
+const status = (text) => { $('status').textContent = text; };
 const num = (n) => { const td = el('td', n, 'n'); return td; };
 
 function params() {
@@ -29,13 +30,12 @@ function pillarTable(pillar, cats, radiusWords) {
   box.setAttribute('aria-labelledby', 'pillar-' + pillar.id);
   const h = box.appendChild(el('h3', pillar.label));
   h.id = 'pillar-' + pillar.id;
-  box.appendChild(el('p', pillar.in_area + ' assets in the area · ' + pillar.within_radius + ' ' + radiusWords + ' · ' +
-    pillar.active_partners + (pillar.active_partners === 1 ? ' active partner' : ' active partners'), 'meta'));
-  const t = box.appendChild(el('table', null, 'report-table'));
-  t.appendChild(el('caption', pillar.label + ': each category', 'sr-only'));
-  const head = t.appendChild(el('thead')).appendChild(el('tr'));
-  for (const c of ['Category', 'In the area', radiusWords[0].toUpperCase() + radiusWords.slice(1), 'Active partners', 'Nearest to the campus']) head.appendChild(el('th', c)).scope = 'col';
-  const body = t.appendChild(el('tbody'));
+  box.appendChild(el('p', t('gaps.pillar.meta', { in_area: pillar.in_area, within: pillar.within_radius, radius: radiusWords, partners: pillar.active_partners }), 'meta'));
+  const tbl = box.appendChild(el('table', null, 'report-table'));
+  tbl.appendChild(el('caption', t('gaps.pillar.caption', { pillar: pillar.label }), 'sr-only'));
+  const head = tbl.appendChild(el('thead')).appendChild(el('tr'));
+  for (const c of [t('gaps.col.category'), t('gaps.col.in_area'), radiusWords[0].toUpperCase() + radiusWords.slice(1), t('gaps.col.partners'), t('map.landscape.nearest')]) head.appendChild(el('th', c)).scope = 'col';
+  const body = tbl.appendChild(el('tbody'));
   for (const id of pillar.categories) {
     const c = cats.find((x) => x.category === id);
     const tr = body.appendChild(el('tr'));
@@ -43,7 +43,7 @@ function pillarTable(pillar, cats, radiusWords) {
     tr.appendChild(num(c.in_area));
     tr.appendChild(num(c.within_radius));
     tr.appendChild(num(c.active_partners));
-    tr.appendChild(el('td', c.nearest ? c.nearest.name + ' · ' + km(c.nearest.distance_m) : 'none in the data'));
+    tr.appendChild(el('td', c.nearest ? c.nearest.name + ' · ' + km(c.nearest.distance_m) : t('map.landscape.none')));
   }
   if (pillar.gaps.length) {
     const ul = box.appendChild(el('ul', null, 'gap-list'));
@@ -78,27 +78,27 @@ async function drawMap(cfg, cats, v, school, analysis) {
 }
 
 async function start() {
+  await initI18n();
   const v = params();
-  if (!v.school) { status('Open a school on the map first, then its gap analysis.'); return; }
+  if (!v.school) { status(t('gaps.no_school')); return; }
   const id = encodeURIComponent(v.school);
   const q = query(v);
   const [cfg, cats, answer, school] = await Promise.all([
-    config(), loadCategories(), getAuthed('/schools/' + id + '/gaps?' + q), getJSON('/collections/schools/items/' + id),
+    config(), loadCategories(lang), getAuthed(withLang('/schools/' + id + '/gaps?' + q)), getJSON('/collections/schools/items/' + id),
   ]);
-  if (!answer.ok) { status('Could not load the gap analysis: ' + ((answer.data && answer.data.detail) || answer.status)); return; }
+  if (!answer.ok) { status(t('gaps.failed', { problem: (answer.data && answer.data.detail) || answer.status })); return; }
   const categories = {};
   for (const c of cats.categories) categories[c.id] = c;
   const g = answer.data, a = g.analysis;
-  const radiusWords = 'within ' + km(a.radius_m) + (Math.abs(a.radius_m - 1609.344) < 1 ? ' (1 mile)' : '') + ' of the campus';
-  document.title = 'Gap analysis: ' + g.school.name + ' · assetmap';
-  $('report-title').textContent = 'Gap analysis: ' + g.school.name;
-  $('report-meta').textContent = 'Area: ' + a.area + '. Radius: ' + km(a.radius_m) + '. Prepared ' +
-    new Date(g.generated_at + 'T12:00:00').toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric' }) + '.';
-  $('back').href = '/?school=' + id + (v.year ? '&year=' + encodeURIComponent(v.year) : '');
-  $('csv').href = '/schools/' + id + '/gaps?' + new URLSearchParams([...q, ['f', 'csv']]);
+  const radiusWords = t(Math.abs(a.radius_m - 1609.344) < 1 ? 'gaps.radius.mile' : 'gaps.radius', { distance: km(a.radius_m) });
+  document.title = t('gaps.page_title', { name: g.school.name });
+  $('report-title').textContent = t('gaps.title.school', { name: g.school.name });
+  $('report-meta').textContent = t('gaps.meta', { area: a.area, radius: km(a.radius_m), date: date(g.generated_at) });
+  $('back').href = '/?school=' + id + (v.year ? '&year=' + encodeURIComponent(v.year) : '') + '&lang=' + lang;
+  $('csv').href = '/schools/' + id + '/gaps?' + new URLSearchParams([...q, ['f', 'csv'], ['lang', lang]]);
   const gaps = $('all-gaps');
   for (const s of a.gaps) gaps.appendChild(el('li', s));
-  if (!a.gaps.length) gaps.appendChild(el('li', 'Nothing is missing: every category has an asset in the area and every pillar an active partner.'));
+  if (!a.gaps.length) gaps.appendChild(el('li', t('gaps.nothing_missing')));
   const pillars = $('pillars');
   for (const p of a.pillars) pillars.appendChild(pillarTable(p, a.categories, radiusWords));
   const dbody = $('domains').querySelector('tbody');
@@ -119,12 +119,12 @@ async function start() {
     tr.appendChild(el('td', p.pillars.map((x) => (a.pillars.find((y) => y.id === x) || { label: x }).label).join(', ')));
   }
   $('partners-note').textContent = a.partners.length
-    ? 'Partners shown: ' + a.partners.length + '.'
-    : 'No partner to show. School staff record partners on the map page.';
+    ? t('gaps.partners.shown', { n: a.partners.length })
+    : t('gaps.partners.none');
   $('print').addEventListener('click', () => window.print());
   await drawMap(cfg, categories, v, school, a);
   status('');
   document.body.dataset.ready = 'true';
 }
 
-start().catch((e) => status('Could not load the report: ' + e.message));
+start().catch((e) => status(t('gaps.report_failed', { problem: e.message })));

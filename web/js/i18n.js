@@ -38,7 +38,7 @@ export const distance = (m) => (m < 1000 ? number(Math.round(m)) + ' m' : number
 
 /** A date (YYYY-MM-DD or a Date) for the language. */
 export const date = (d) =>
-  new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(typeof d === 'string' ? new Date(d + 'T00:00:00Z') : d);
+  new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(typeof d === 'string' ? new Date(d + 'T00:00:00Z') : d);
 
 /** A language's own name ("español"), for the language filters. */
 export function languageName(code) {

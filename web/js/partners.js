@@ -7,13 +7,14 @@
 import { $, el } from './dom.js';
 import { send, problemText } from './api.js';
 import { token, setToken, getAuthed } from './staff.js';
+import { t } from './i18n.js';
 
-const PILLARS = [
-  ['integrated_student_supports', 'Integrated student supports'],
-  ['family_and_community_engagement', 'Family and community engagement'],
-  ['collaborative_leadership', 'Collaborative leadership and practices'],
-  ['extended_learning', 'Extended learning time and opportunities'],
-];
+// The community-schools pillars (labels from the message catalogs).
+const PILLARS = ['integrated_student_supports', 'family_and_community_engagement', 'collaborative_leadership', 'extended_learning']
+  .map((id) => [id, 'pillar.' + id]);
+
+/** A partnership status in words. */
+const statusWord = (s) => t('partner.status.' + s);
 
 /** The partnerships of the open school by asset id (for the public: its public partners). */
 export const partnerships = new Map();
@@ -25,7 +26,7 @@ let backToList = false;
 export const signedIn = () => Boolean(token());
 
 /** How a partner is labelled in the list and the popup. */
-export const partnerLabel = (p) => (p.publicOnly ? 'Partner of the school' : 'Partner: ' + p.status);
+export const partnerLabel = (p) => (p.publicOnly ? t('partner.public') : t('partner.label', { status: statusWord(p.status) }));
 
 function message(text, fields) {
   $('p-message').textContent = text || '';
@@ -65,9 +66,9 @@ export async function loadPartnerships(school, status) {
   } else if (r.status === 401) {
     setToken('');
     showSignedIn();
-    status('That token is not valid; signed out.');
+    status(t('partner.bad_token'));
   } else {
-    status('Your account does not keep this school\'s partnerships (' + problemText(r) + ').');
+    status(t('partner.not_yours', { problem: problemText(r) }));
   }
 }
 
@@ -94,7 +95,7 @@ function fill(p) {
   $('p-delete').hidden = !p;
   $('log-form').hidden = !p;
   $('p-log-title').hidden = !p;
-  $('p-state').textContent = p ? 'Partnership: ' + p.status + (p.public ? ', shown on the public map' : '') : 'No partnership recorded yet.';
+  $('p-state').textContent = p ? t(p.public ? 'partner.state.public' : 'partner.state', { status: statusWord(p.status) }) : t('partner.state.none');
 }
 
 function fields() {
@@ -114,7 +115,7 @@ function fields() {
 export function openPanel(f, fromList) {
   asset = f;
   backToList = Boolean(fromList);
-  $('partnership-title').textContent = 'Partnership with ' + f.properties.name;
+  $('partnership-title').textContent = t('partner.title', { name: f.properties.name });
   message('');
   fill(partnerships.get(f.id));
   $('log-date').value = new Date().toISOString().slice(0, 10);
@@ -140,23 +141,23 @@ async function save(e) {
     ? await send('PATCH', base + '/' + existing.id, body, token())
     : await send('POST', base, Object.assign({ asset_id: asset.id }, body), token());
   if (!r.ok) {
-    message('Not saved: ' + problemText(r), ((r.data && r.data.errors) || []).map((x) => x.name));
+    message(t('partner.not_saved', { problem: problemText(r) }), ((r.data && r.data.errors) || []).map((x) => x.name));
     return;
   }
   partnerships.set(asset.id, r.data);
   fill(r.data);
-  message('Saved.');
+  message(t('partner.saved'));
   onChange();
 }
 
 async function remove() {
   const existing = partnerships.get(asset.id);
-  if (!existing || !window.confirm('Delete the partnership with ' + asset.properties.name + '?')) return;
+  if (!existing || !window.confirm(t('partner.confirm_delete', { name: asset.properties.name }))) return;
   const r = await send('DELETE', '/schools/' + encodeURIComponent(schoolRef) + '/partnerships/' + existing.id, undefined, token());
-  if (!r.ok && r.status !== 204) { message('Not deleted: ' + problemText(r)); return; }
+  if (!r.ok && r.status !== 204) { message(t('partner.not_deleted', { problem: problemText(r) })); return; }
   partnerships.delete(asset.id);
   fill(null);
-  message('Deleted.');
+  message(t('partner.deleted'));
   onChange();
 }
 
@@ -166,13 +167,13 @@ async function addLog(e) {
   const body = { date: $('log-date').value || null, who: $('log-who').value.trim() || null, note: $('log-note').value.trim() || null };
   const r = await send('POST', '/schools/' + encodeURIComponent(schoolRef) + '/partnerships/' + existing.id + '/log', body, token());
   if (!r.ok) {
-    message('Not added to the log: ' + problemText(r), ((r.data && r.data.errors) || []).map((x) => x.name));
+    message(t('partner.log_failed', { problem: problemText(r) }), ((r.data && r.data.errors) || []).map((x) => x.name));
     return;
   }
   existing.log = (existing.log || []).concat([r.data]);
   fill(existing);
   $('log-note').value = '';
-  message('Added to the log.');
+  message(t('partner.logged'));
 }
 
 /** Wires the sign-in form and the panel; `changed` re-renders the map and list. */
@@ -184,7 +185,7 @@ export function initPartners(changed) {
     const box = row.appendChild(el('input'));
     box.type = 'checkbox';
     box.id = 'p-pillar-' + id;
-    const l = row.appendChild(el('label', label));
+    const l = row.appendChild(el('label', t(label)));
     l.htmlFor = box.id;
   }
   $('staff-toggle').addEventListener('click', () => {

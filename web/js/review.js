@@ -4,6 +4,7 @@
 
 import { $, el, show, ready } from './dom.js';
 import { getJSON, send, problemText, config, tiles } from './api.js';
+import { initI18n, t, distance } from './i18n.js';
 
 const token = () => $('token').value.trim();
 const call = (method, url, body) => send(method, url, body, token());
@@ -12,17 +13,17 @@ function item(entry) {
   const li = el('li', null, 'review-item');
   const p = entry.proposed.properties;
   li.appendChild(el('h2', p.name));
-  li.appendChild(el('p', entry.kind + ' · ' + p.category, 'meta'));
+  li.appendChild(el('p', t('review.kind.' + entry.kind.replace(/ /g, '_')) + ' · ' + p.category, 'meta'));
   // A family's suggestion: how they know the place, and who to ask back (for
   // the reviewer only; never published).
   if (entry.suggestion) {
     const s = entry.suggestion;
-    li.appendChild(el('p', 'How the family knows it: ' + (s.how_known || 'not said')));
-    li.appendChild(el('p', 'Contact for questions (not published): ' + (s.contact || 'none given')));
+    li.appendChild(el('p', t('review.how_known', { how: s.how_known || t('review.not_said') })));
+    li.appendChild(el('p', t('review.contact', { contact: s.contact || t('review.none_given') })));
   }
   const table = el('table');
   const head = table.appendChild(el('thead')).appendChild(el('tr'));
-  for (const h of ['Field', 'Now', 'Proposed']) head.appendChild(el('th', h)).scope = 'col';
+  for (const h of ['review.field', 'review.now', 'review.proposed']) head.appendChild(el('th', t(h))).scope = 'col';
   const body = table.appendChild(el('tbody'));
   for (const d of entry.diff) {
     const tr = body.appendChild(el('tr'));
@@ -32,30 +33,30 @@ function item(entry) {
   }
   li.appendChild(table);
   const dups = entry.possible_duplicates;
-  li.appendChild(el('p', dups.length ? 'Possible duplicates within 100 m: ' + dups.map((d) => d.name + ' (' + Math.round(d.distance_m) + ' m)').join(', ') : 'No similar listing within 100 m.'));
+  li.appendChild(el('p', dups.length ? t('review.duplicates', { list: dups.map((d) => d.name + ' (' + distance(d.distance_m) + ')').join(', ') }) : t('review.no_duplicates')));
   const mapDiv = li.appendChild(el('div', null, 'review-map'));
   mapDiv.setAttribute('role', 'img');
-  mapDiv.setAttribute('aria-label', 'Map of the proposed location');
+  mapDiv.setAttribute('aria-label', t('review.map'));
   const actions = li.appendChild(el('div', null, 'actions'));
-  const approve = actions.appendChild(el('button', 'Approve'));
+  const approve = actions.appendChild(el('button', t('review.approve')));
   approve.type = 'button';
-  const label = actions.appendChild(el('label', 'Reason to reject'));
+  const label = actions.appendChild(el('label', t('review.reason')));
   const reason = actions.appendChild(el('input'));
   reason.id = 'reason-' + entry.asset_id;
   label.htmlFor = reason.id;
-  const reject = actions.appendChild(el('button', 'Reject'));
+  const reject = actions.appendChild(el('button', t('review.reject')));
   reject.type = 'button';
   const result = li.appendChild(el('p', null, 'result'));
   result.setAttribute('role', 'status');
   approve.addEventListener('click', async () => {
     // The version shown: if the listing changed since, the approval is refused.
     const r = await call('POST', '/review/' + entry.asset_id + '/approve', { version: entry.version });
-    result.textContent = r.ok ? 'Approved and published.' : 'Could not approve: ' + problemText(r);
+    result.textContent = r.ok ? t('review.approved') : t('review.approve_failed', { problem: problemText(r) });
   });
   reject.addEventListener('click', async () => {
-    if (!reason.value.trim()) { result.textContent = 'Give a reason the organization will read.'; reason.focus(); return; }
+    if (!reason.value.trim()) { result.textContent = t('review.reason_needed'); reason.focus(); return; }
     const r = await call('POST', '/review/' + entry.asset_id + '/reject', { reason: reason.value, version: entry.version });
-    result.textContent = r.ok ? 'Rejected.' : 'Could not reject: ' + problemText(r);
+    result.textContent = r.ok ? t('review.rejected') : t('review.reject_failed', { problem: problemText(r) });
   });
   return { li, mapDiv, entry };
 }
@@ -64,8 +65,8 @@ async function load() {
   const r = await call('GET', '/review');
   const queue = $('queue');
   queue.replaceChildren();
-  if (!r.ok) { $('status').textContent = r.status === 401 ? 'That token is not valid.' : 'Not allowed: ' + problemText(r); return; }
-  $('status').textContent = r.data.items.length + ' waiting for review';
+  if (!r.ok) { $('status').textContent = r.status === 401 ? t('review.bad_token') : t('review.not_allowed', { problem: problemText(r) }); return; }
+  $('status').textContent = t('review.waiting', { n: r.data.items.length });
   const cfg = await config();
   for (const entry of r.data.items) {
     const { li, mapDiv } = item(entry);
@@ -83,6 +84,10 @@ async function load() {
   }
 }
 
-$('login').addEventListener('submit', (e) => { e.preventDefault(); sessionStorage.setItem('assetmap.editor', token()); load().catch((x) => { $('status').textContent = x.message; }); });
-$('token').value = sessionStorage.getItem('assetmap.editor') || '';
-ready();
+async function start() {
+  await initI18n();
+  $('login').addEventListener('submit', (e) => { e.preventDefault(); sessionStorage.setItem('assetmap.editor', token()); load().catch((x) => { $('status').textContent = x.message; }); });
+  $('token').value = sessionStorage.getItem('assetmap.editor') || '';
+  ready();
+}
+start();

@@ -70,7 +70,7 @@ if ! python3 -c 'import owslib' >/dev/null 2>&1; then
   echo "installing OWSLib"
   python3 -m pip install --quiet OWSLib 2>/dev/null || apt_install python3-owslib
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ] || [ ! -d tests/browser/node_modules/lighthouse ]; then
   echo "installing the browser tests' npm packages"
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi

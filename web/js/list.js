@@ -80,7 +80,6 @@ export function renderList(categories, visible, total, selectedId, open) {
     const li = el('li');
     li.tabIndex = 0;
     li.dataset.id = f.id;
-    li.setAttribute('role', 'button');
     li.appendChild(el('strong', displayName(f)));
     const p = partnerships.get(f.id);
     if (p) li.appendChild(el('span', partnerLabel(p), 'partner-badge'));

@@ -35,7 +35,7 @@ function item(entry) {
   const dups = entry.possible_duplicates;
   li.appendChild(el('p', dups.length ? t('review.duplicates', { list: dups.map((d) => d.name + ' (' + distance(d.distance_m) + ')').join(', ') }) : t('review.no_duplicates')));
   const mapDiv = li.appendChild(el('div', null, 'review-map'));
-  mapDiv.setAttribute('role', 'img');
+  mapDiv.setAttribute('role', 'region');
   mapDiv.setAttribute('aria-label', t('review.map'));
   const actions = li.appendChild(el('div', null, 'actions'));
   const approve = actions.appendChild(el('button', t('review.approve')));

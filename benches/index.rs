@@ -299,6 +299,37 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // A page of 1,000 features whose `open_now` is worked out as they are
+    // written, against the same page without opening hours (prebuilt bytes only).
+    let page: Vec<Asset> = data[..1_000].to_vec();
+    let with_hours: Vec<Asset> = page
+        .iter()
+        .cloned()
+        .map(|mut a| {
+            a.fields.opening_hours = Some("Mo-Fr 09:00-17:00; Sa 10:00-14:00".into());
+            a
+        })
+        .collect();
+    let plain = Index::new(1609.344);
+    plain.load(&page, Vec::new(), Vec::new());
+    let timed = Index::new(1609.344);
+    timed.load(&with_hours, Vec::new(), Vec::new());
+    let everything = AssetQuery::default();
+    let mut g = c.benchmark_group("page_1000_open_now");
+    g.bench_function("without_hours", |b| {
+        b.iter(|| {
+            buf.clear();
+            plain.write_assets(black_box(&everything), 0, 1_000, &mut buf)
+        })
+    });
+    g.bench_function("with_hours", |b| {
+        b.iter(|| {
+            buf.clear();
+            timed.write_assets(black_box(&everything), 0, 1_000, &mut buf)
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(index_benches, benches);

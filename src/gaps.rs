@@ -57,7 +57,11 @@ pub fn area_words(lang: Lang, l: &Landscape) -> String {
 /// A need domain's label in a language.
 pub fn domain_label(lang: Lang, d: Domain) -> &'static str {
     let key = format!("domain.{}", d.id());
-    if lang.has(&key) { lang.t(&key) } else { d.label() }
+    if lang.has(&key) {
+        lang.t(&key)
+    } else {
+        d.label()
+    }
 }
 
 /// A pillar's label in a language.

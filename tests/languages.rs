@@ -132,6 +132,23 @@ async fn the_server_speaks_the_language_asked(b: Backend) {
     let p = json(&body);
     assert_eq!(p["title"], "Solicitud no válida");
     assert_eq!(p["errors"][0]["name"], "bbox");
+    // A field's fixed words in the language too, and the detail that joins them.
+    let (_, _, body) = get(&router, "/collections/assets/items?near=1", Some("es")).await;
+    let p = json(&body);
+    let details: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["detail"].as_str().expect("detail"))
+        .collect();
+    assert!(details.contains(&"deben ser dos números: lon,lat"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("near: deben ser dos números"),
+        "{p}"
+    );
     let (_, cl, body) = get(&router, "/collections/assets/items?bbox=1,2", None).await;
     assert_eq!(cl.as_deref(), Some("en"));
     assert_eq!(json(&body)["title"], "Invalid request");

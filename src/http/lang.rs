@@ -81,6 +81,29 @@ pub async fn problems_in_language(req: Request, next: Next) -> Response {
             if Lang::default().has(&detail) {
                 p["detail"] = Value::from(lang.t(&detail));
             }
+            // Each field's words, where the catalogs have them (the fixed
+            // ones; words built from the value stay in English).
+            if let Some(errors) = p["errors"].as_array_mut() {
+                for e in errors.iter_mut() {
+                    let key = format!("detail.{}", e["detail"].as_str().unwrap_or_default());
+                    if Lang::default().has(&key) {
+                        e["detail"] = Value::from(lang.t(&key));
+                    }
+                }
+                if slug == "invalid-request" {
+                    let joined: Vec<String> = errors
+                        .iter()
+                        .map(|e| {
+                            format!(
+                                "{}: {}",
+                                e["name"].as_str().unwrap_or_default(),
+                                e["detail"].as_str().unwrap_or_default()
+                            )
+                        })
+                        .collect();
+                    p["detail"] = Value::from(joined.join("; "));
+                }
+            }
             serde_json::to_vec(&p).ok()
         });
     parts.headers.insert(

@@ -206,7 +206,7 @@ fn core_document(base: &str) -> Value {
         "info": {
             "title": "assetmap",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Community asset maps for schools, as OGC API – Features Part 1 Core. All geometry is WGS84 longitude/latitude (CRS84); distances are great-circle metres.",
+            "description": "Community asset maps for schools, as OGC API – Features Part 1 Core. All geometry is WGS84 longitude/latitude (CRS84); distances are great-circle metres. Every route takes lang= (the language of what the server writes: category labels, gap statements, problem titles; else Accept-Language; English when there is no catalog); such answers carry Content-Language. Asset features carry opening_hours (OpenStreetMap syntax), hours (a free-text note), open_now (true, false or null, worked out per request on the district's clocks), open_evenings, open_weekends, hours_text (the week in words, by language) and translations ({\"es\": {\"name\", \"description\", \"hours\"}}).",
             "license": {"name": "MIT OR Apache-2.0"},
         },
         "servers": [{"url": base}],

@@ -27,6 +27,12 @@ pub struct FeatureBytes {
 }
 
 impl FeatureBytes {
+    /// At most how many bytes [`FeatureBytes::write_to`] adds to the prebuilt
+    /// ones (`"distance_m":…,` and `"open_now":false,`).
+    pub fn spliced_len(&self, with_distance: bool) -> usize {
+        (if with_distance { 40 } else { 0 }) + (if self.hours.is_some() { 17 } else { 0 })
+    }
+
     /// Writes the feature into `out`, with `"distance_m":d,` added when given
     /// and `"open_now":…,` when it has opening hours.
     pub fn write_to(&self, out: &mut Vec<u8>, distance_m: Option<f64>) {

@@ -278,7 +278,7 @@ pub(super) struct Selection {
 }
 
 impl Selection {
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&Key, Option<f64>)> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&Key, Option<f64>)> + Clone {
         let with_d = !self.distances.is_empty();
         self.page
             .iter()
@@ -287,11 +287,21 @@ impl Selection {
     }
 }
 
-/// Writes features separated by commas.
-pub(super) fn write_joined<'a>(
-    out: &mut Vec<u8>,
-    items: impl Iterator<Item = (&'a FeatureBytes, Option<f64>)>,
-) -> usize {
+/// Room left after the features for what closes the answer (counts, links).
+const CLOSING_BYTES: usize = 1024;
+
+/// Writes features separated by commas. The buffer is grown once, to the
+/// exact size of what is written (plus the closing), so the bytes are never
+/// copied again by a reallocation.
+pub(super) fn write_joined<'a, I>(out: &mut Vec<u8>, items: I) -> usize
+where
+    I: Iterator<Item = (&'a FeatureBytes, Option<f64>)> + Clone,
+{
+    let need: usize = items
+        .clone()
+        .map(|(f, d)| f.bytes.len() + 1 + f.spliced_len(d.is_some()))
+        .sum();
+    out.reserve(need + CLOSING_BYTES);
     let mut n = 0;
     for (f, d) in items {
         if n > 0 {

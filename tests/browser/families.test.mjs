@@ -117,6 +117,10 @@ test('open now, evenings and weekends filter and count like the others; hours re
   assert.equal(await es.page.isChecked('#open-weekend'), true);
   const market = es.page.locator('#list li', { hasText: 'Weekend Market' });
   assert.match(await market.textContent(), /Horario: sáb 9:00–13:00/);
+  // The printed sheet for families keeps the hours, in their language.
+  await es.page.emulateMedia({ media: 'print' });
+  assert.ok(await market.locator('.hours').isVisible());
+  await es.page.emulateMedia({ media: 'screen' });
   await market.press('Enter');
   await es.page.waitForSelector('.leaflet-popup .hours');
   const words = await es.page.textContent('.leaflet-popup');

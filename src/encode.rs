@@ -9,7 +9,7 @@ use geo::MultiPolygon;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::domain::hours::{self, Hours};
+use crate::domain::hours::{self, CachedHours, Hours};
 use crate::domain::{Asset, Catchment, School, Translations};
 use crate::i18n::Lang;
 
@@ -23,7 +23,7 @@ pub struct FeatureBytes {
     /// Opening hours whose `open_now` is worked out when the feature is
     /// written (the bytes then lack `open_now`; without hours they hold
     /// `"open_now":null`).
-    pub hours: Option<Box<Hours>>,
+    pub hours: Option<Box<CachedHours>>,
 }
 
 impl FeatureBytes {
@@ -34,8 +34,13 @@ impl FeatureBytes {
     }
 
     /// Writes the feature into `out`, with `"distance_m":d,` added when given
-    /// and `"open_now":…,` when it has opening hours.
+    /// and `"open_now":…,` when it has opening hours (on the district's clocks now).
     pub fn write_to(&self, out: &mut Vec<u8>, distance_m: Option<f64>) {
+        self.write_at(out, distance_m, &mut Now::default());
+    }
+
+    /// [`FeatureBytes::write_to`] with the clock read once for many features.
+    pub fn write_at(&self, out: &mut Vec<u8>, distance_m: Option<f64>, now: &mut Now) {
         if distance_m.is_none() && self.hours.is_none() {
             out.extend_from_slice(&self.bytes);
             return;
@@ -48,13 +53,24 @@ impl FeatureBytes {
             out.push(b',');
         }
         if let Some(h) = &self.hours {
-            out.extend_from_slice(match h.open_at(hours::local_now()) {
+            out.extend_from_slice(match h.open_at(now.get()) {
                 Some(true) => b"\"open_now\":true,",
                 Some(false) => b"\"open_now\":false,",
                 None => b"\"open_now\":null,",
             });
         }
         out.extend_from_slice(&self.bytes[at..]);
+    }
+}
+
+/// The district's clocks, read the first time they are asked and then kept:
+/// one reading serves every feature of an answer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Now(Option<chrono::NaiveDateTime>);
+
+impl Now {
+    pub fn get(&mut self) -> chrono::NaiveDateTime {
+        *self.0.get_or_insert_with(hours::local_now)
     }
 }
 
@@ -194,7 +210,7 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
     };
     let at = a.location;
     let mut f = point_feature(&asset.id.to_string(), at.lon(), at.lat(), &props);
-    f.hours = parsed.map(Box::new);
+    f.hours = parsed.map(|h| Box::new(CachedHours::new(h)));
     f
 }
 

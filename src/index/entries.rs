@@ -70,7 +70,7 @@ impl Slot {
         let week = feature
             .hours
             .as_ref()
-            .map(|h| h.week_of(crate::domain::hours::local_now().date()));
+            .map(|h| h.hours().week_of(crate::domain::hours::local_now().date()));
         Slot {
             id: a.id,
             lon,

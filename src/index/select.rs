@@ -302,12 +302,13 @@ where
         .map(|(f, d)| f.bytes.len() + 1 + f.spliced_len(d.is_some()))
         .sum();
     out.reserve(need + CLOSING_BYTES);
+    let mut now = crate::encode::Now::default();
     let mut n = 0;
     for (f, d) in items {
         if n > 0 {
             out.push(b',');
         }
-        f.write_to(out, d);
+        f.write_at(out, d, &mut now);
         n += 1;
     }
     n

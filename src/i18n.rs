@@ -123,6 +123,30 @@ impl Lang {
         s
     }
 
+    /// A problem's words for one field (`detail.<English words>` in the
+    /// catalogs), fixed ones and those with values in them: a key such as
+    /// `detail.at most {n} characters` matches "at most 200 characters" and
+    /// fills its translation with the same values. `None` when no key matches.
+    pub fn detail(self, english: &str) -> Option<String> {
+        let en = catalogs().get(DEFAULT)?;
+        let fixed = format!("detail.{english}");
+        if en.contains_key(&fixed) {
+            return Some(self.t(&fixed).to_owned());
+        }
+        en.keys()
+            .filter_map(|k| k.strip_prefix("detail."))
+            .filter(|template| template.contains('{'))
+            .find_map(|template| {
+                let values = fill_back(template, english)?;
+                let key = format!("detail.{template}");
+                let args: Vec<(&str, &str)> = values
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                Some(self.f(&key, &args))
+            })
+    }
+
     /// The weekday names, Monday first, short.
     pub fn weekdays(self) -> [&'static str; 7] {
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(|d| self.t(&format!("day.{d}")))
@@ -155,6 +179,39 @@ impl Lang {
             fallback
         }
     }
+}
+
+/// The values a template's `{name}` placeholders take in `text`, if the text
+/// is the template filled in (each value is the shortest that lets the rest match).
+fn fill_back(template: &str, text: &str) -> Option<Vec<(String, String)>> {
+    let mut names = Vec::new();
+    let mut literals = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}')?;
+        literals.push(&rest[..open]);
+        names.push(rest[open + 1..close].to_owned());
+        rest = &rest[close + 1..];
+    }
+    literals.push(rest);
+    let mut text = text.strip_prefix(literals[0])?;
+    let mut values = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let next = literals[i + 1];
+        let at = if next.is_empty() {
+            if i + 2 == literals.len() {
+                text.len()
+            } else {
+                return None;
+            }
+        } else {
+            text.find(next)?
+        };
+        values.push((name, text[..at].to_owned()));
+        text = &text[at..];
+        text = text.strip_prefix(next)?;
+    }
+    text.is_empty().then_some(values)
 }
 
 #[cfg(test)]
@@ -202,6 +259,29 @@ mod tests {
                 cat.id
             );
         }
+    }
+
+    #[test]
+    fn details_with_values_are_translated() {
+        let es = Lang::from_tag("es").expect("es");
+        assert_eq!(
+            es.detail("at most 200 characters").as_deref(),
+            Some("como máximo 200 caracteres")
+        );
+        assert_eq!(
+            es.detail("\"2024-25\" is not a school year like 2020-2021")
+                .as_deref(),
+            Some("\"2024-25\" no es un año escolar como 2020-2021")
+        );
+        assert_eq!(
+            es.detail("must be a string").as_deref(),
+            Some("debe ser un texto")
+        );
+        assert_eq!(es.detail("words nobody wrote"), None);
+        assert_eq!(
+            Lang::default().detail("at most 7 characters").as_deref(),
+            Some("at most 7 characters")
+        );
     }
 
     #[test]

@@ -149,6 +149,14 @@ async fn the_server_speaks_the_language_asked(b: Backend) {
             .contains("near: deben ser dos números"),
         "{p}"
     );
+    // Words with the value in them, too.
+    let (_, _, body) = get(&router, "/collections/assets/items?limit=abc&lang=es", None).await;
+    let p = json(&body);
+    assert_eq!(p["errors"][0]["name"], "limit", "{p}");
+    assert_eq!(
+        p["errors"][0]["detail"], "\"abc\" no es un número entero",
+        "{p}"
+    );
     let (_, cl, body) = get(&router, "/collections/assets/items?bbox=1,2", None).await;
     assert_eq!(cl.as_deref(), Some("en"));
     assert_eq!(json(&body)["title"], "Invalid request");

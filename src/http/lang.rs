@@ -81,13 +81,12 @@ pub async fn problems_in_language(req: Request, next: Next) -> Response {
             if Lang::default().has(&detail) {
                 p["detail"] = Value::from(lang.t(&detail));
             }
-            // Each field's words, where the catalogs have them (the fixed
-            // ones; words built from the value stay in English).
+            // Each field's words, where the catalogs have them (with the
+            // values they quote carried over).
             if let Some(errors) = p["errors"].as_array_mut() {
                 for e in errors.iter_mut() {
-                    let key = format!("detail.{}", e["detail"].as_str().unwrap_or_default());
-                    if Lang::default().has(&key) {
-                        e["detail"] = Value::from(lang.t(&key));
+                    if let Some(words) = lang.detail(e["detail"].as_str().unwrap_or_default()) {
+                        e["detail"] = Value::from(words);
                     }
                 }
                 if slug == "invalid-request" {

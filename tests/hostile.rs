@@ -361,20 +361,7 @@ async fn an_import_never_adopts_an_organizations_listing(b: Backend) {
          "properties": {"name": "Another listing", "category": "library"}},
     ]});
     std::fs::write(&file, collection.to_string()).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
-        .args([
-            "import",
-            "assets",
-            file.to_str().expect("path"),
-            "--source",
-            "wa-211",
-        ])
-        .args(["--database-url", &db.url])
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run assetmap");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = common::import_assets_cli(&db.url, &file, &["--source", "wa-211"]);
     assert!(
         stderr.contains("skipped wa-211/211-00042: an organization owns this listing"),
         "{stderr}"

@@ -341,14 +341,7 @@ async fn the_importer_reads_hours_and_translations(b: Backend) {
          "properties": {"name": "Library", "category": "library", "hours": "Tu-Sa 10:00-18:00"}},
     ]});
     std::fs::write(&file, features.to_string()).expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
-        .args(["import", "assets", file.to_str().expect("path")])
-        .args(["--database-url", &db.url])
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run assetmap");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = common::import_assets_cli(&db.url, &file, &[]);
     assert!(
         stderr.contains("feature 2 (Clinic): opening_hours \"weekdays, mornings\" is not an OpenStreetMap opening_hours value"),
         "{stderr}"

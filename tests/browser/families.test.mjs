@@ -5,15 +5,9 @@
 // (a missing favicon counts; only the tiles, deliberately served nowhere, may fail).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch } from './harness.mjs';
+import { startServer, launch, placer } from './harness.mjs';
 
-// Inside Adams Elementary's attendance area (district id 201).
-let placed = 0;
-const extra = (id, name, category, props) => ({
-  type: 'Feature',
-  geometry: { type: 'Point', coordinates: [-122.3925 + 0.0015 * placed, 47.6745 + 0.0008 * (placed++ % 2)] },
-  properties: { id, name, category, ...props },
-});
+const extra = placer();
 let server, browser;
 
 before(async () => {

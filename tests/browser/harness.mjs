@@ -22,6 +22,19 @@ async function freePort() {
   });
 }
 
+/**
+ * A maker of extra assets placed one after another inside Adams Elementary's
+ * attendance area (district id 201): `make(id, name, category, properties)`.
+ */
+export function placer() {
+  let placed = 0;
+  return (id, name, category, props) => ({
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [-122.3925 + 0.0015 * placed, 47.6745 + 0.0008 * (placed++ % 2)] },
+    properties: { id, name, category, ...props },
+  });
+}
+
 /** Imports extra assets (a FeatureCollection object) into the database with the CLI. */
 export function importAssets(dbUrl, collection) {
   const dir = mkdtempSync(join(tmpdir(), 'assetmap-import-'));

@@ -4,16 +4,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, ARTIFACTS } from './harness.mjs';
+import { startServer, launch, ARTIFACTS, placer } from './harness.mjs';
 
 const XSS = '<img src=x onerror="window.__xss=1">';
 // Inside Adams Elementary's attendance area (district id 201).
-let placed = 0;
-const extra = (id, name, category, languages) => ({
-  type: 'Feature',
-  geometry: { type: 'Point', coordinates: [-122.3925 + 0.0015 * placed, 47.6745 + 0.0008 * (placed++ % 2)] },
-  properties: { id, name, category, languages, address: '<b>1 Test Way</b>', phone: '206-555-0100', website: 'https://example.org/' },
-});
+const place = placer();
+const extra = (id, name, category, languages) =>
+  place(id, name, category, { languages, address: '<b>1 Test Way</b>', phone: '206-555-0100', website: 'https://example.org/' });
 let server, browser;
 
 before(async () => {

@@ -481,6 +481,21 @@ pub async fn send_as(
     )
 }
 
+/// `assetmap import assets FILE …` as a process against `url`: it must
+/// succeed; answers what it printed on stderr (skips, warnings, totals).
+pub fn import_assets_cli(url: &str, file: &std::path::Path, more: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args(["import", "assets", file.to_str().expect("path")])
+        .args(more)
+        .args(["--database-url", url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run assetmap");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
 /// Runs SQL against the database as an analyst would, outside assetmap.
 pub async fn sql(b: Backend, url: &str, statement: &str, id: &str) {
     match b {

@@ -2,10 +2,14 @@
 //! `Accept-Language`, else English), `Content-Language` on what is written in
 //! it, and problem+json titles and fixed details translated on the way out.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::body::HttpBody;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -49,69 +53,162 @@ pub fn in_language(lang: Lang, r: impl IntoResponse) -> Response {
     r
 }
 
-/// Middleware: a problem+json answer gets its title (and the fixed details of
-/// 401, 429, 5xx) in the request's language and `Content-Language`. Other
-/// answers pass untouched; the request costs two header clones.
-pub async fn problems_in_language(req: Request, next: Next) -> Response {
-    let uri = req.uri().clone();
-    let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
-    let r = next.run(req).await;
-    let is_problem = r
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
-    if !is_problem {
-        return r;
+/// The layer that puts problem+json answers in the request's language: the
+/// title (and the fixed details of 401, 429, 5xx, and each field's words)
+/// translated, `Content-Language` set. Every other answer passes untouched at
+/// the cost of two cheap clones (the URI and `Accept-Language`) and no
+/// allocation: the service's future is a plain state machine, not boxed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProblemsInLanguageLayer;
+
+impl<S> tower::Layer<S> for ProblemsInLanguageLayer {
+    type Service = ProblemsInLanguage<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ProblemsInLanguage { inner }
     }
-    let lang = negotiate(uri.query(), accept.as_ref());
-    let (mut parts, body) = r.into_parts();
-    // Problems are small (capped in size); read it whole.
-    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
-        return Response::from_parts(parts, axum::body::Body::empty());
-    };
-    let translated = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|mut p| {
-            let slug = p["type"].as_str()?.rsplit('/').next()?.to_owned();
-            let title = format!("problem.{slug}");
-            if Lang::default().has(&title) {
-                p["title"] = Value::from(lang.t(&title));
+}
+
+/// See [`ProblemsInLanguageLayer`].
+#[derive(Debug, Clone)]
+pub struct ProblemsInLanguage<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for ProblemsInLanguage<S>
+where
+    S: tower::Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = InLanguage<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let uri = req.uri().clone();
+        let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
+        InLanguage {
+            inner: self.inner.call(req),
+            asked: Some((uri, accept)),
+            problem: None,
+        }
+    }
+}
+
+/// A problem answer being read whole to be translated.
+struct Reading {
+    lang: Lang,
+    parts: axum::http::response::Parts,
+    body: axum::body::Body,
+    bytes: Vec<u8>,
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`ProblemsInLanguage`].
+    pub struct InLanguage<F> {
+        #[pin]
+        inner: F,
+        asked: Option<(axum::http::Uri, Option<HeaderValue>)>,
+        problem: Option<Box<Reading>>,
+    }
+}
+
+impl<F, E> Future for InLanguage<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.problem.is_none() {
+            let r = match ready!(this.inner.poll(cx)) {
+                Ok(r) => r,
+                Err(e) => return Poll::Ready(Err(e)),
+            };
+            let is_problem = r
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+            if !is_problem {
+                return Poll::Ready(Ok(r));
             }
-            let detail = format!("problem.{slug}.detail");
-            if Lang::default().has(&detail) {
-                p["detail"] = Value::from(lang.t(&detail));
+            let (uri, accept) = this.asked.take().unwrap_or_default();
+            let (parts, body) = r.into_parts();
+            *this.problem = Some(Box::new(Reading {
+                lang: negotiate(uri.query(), accept.as_ref()),
+                parts,
+                body,
+                bytes: Vec::new(),
+            }));
+        }
+        let Some(reading) = this.problem.as_mut() else {
+            return Poll::Pending;
+        };
+        // Problems are small (capped in size) and usually one frame.
+        while let Some(Ok(frame)) = ready!(Pin::new(&mut reading.body).poll_frame(cx)) {
+            if let Ok(data) = frame.into_data() {
+                reading.bytes.extend_from_slice(&data);
             }
-            // Each field's words, where the catalogs have them (with the
-            // values they quote carried over).
-            if let Some(errors) = p["errors"].as_array_mut() {
-                for e in errors.iter_mut() {
-                    if let Some(words) = lang.detail(e["detail"].as_str().unwrap_or_default()) {
-                        e["detail"] = Value::from(words);
-                    }
-                }
-                if slug == "invalid-request" {
-                    let joined: Vec<String> = errors
-                        .iter()
-                        .map(|e| {
-                            format!(
-                                "{}: {}",
-                                e["name"].as_str().unwrap_or_default(),
-                                e["detail"].as_str().unwrap_or_default()
-                            )
-                        })
-                        .collect();
-                    p["detail"] = Value::from(joined.join("; "));
-                }
+        }
+        let Some(reading) = this.problem.take() else {
+            return Poll::Pending;
+        };
+        let Reading {
+            lang,
+            mut parts,
+            bytes,
+            ..
+        } = *reading;
+        let body = translated(lang, &bytes).unwrap_or(bytes);
+        parts.headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.code()),
+        );
+        parts.headers.remove(header::CONTENT_LENGTH);
+        Poll::Ready(Ok(Response::from_parts(
+            parts,
+            axum::body::Body::from(body),
+        )))
+    }
+}
+
+/// A problem+json body with its title, fixed details and field words in `lang`.
+fn translated(lang: Lang, bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut p = serde_json::from_slice::<Value>(bytes).ok()?;
+    let slug = p["type"].as_str()?.rsplit('/').next()?.to_owned();
+    let title = format!("problem.{slug}");
+    if Lang::default().has(&title) {
+        p["title"] = Value::from(lang.t(&title));
+    }
+    let detail = format!("problem.{slug}.detail");
+    if Lang::default().has(&detail) {
+        p["detail"] = Value::from(lang.t(&detail));
+    }
+    // Each field's words, where the catalogs have them (with the values they
+    // quote carried over).
+    if let Some(errors) = p["errors"].as_array_mut() {
+        for e in errors.iter_mut() {
+            if let Some(words) = lang.detail(e["detail"].as_str().unwrap_or_default()) {
+                e["detail"] = Value::from(words);
             }
-            serde_json::to_vec(&p).ok()
-        });
-    parts.headers.insert(
-        header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(lang.code()),
-    );
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let body = translated
-        .map(axum::body::Body::from)
-        .unwrap_or_else(|| bytes.into());
-    Response::from_parts(parts, body)
+        }
+        if slug == "invalid-request" {
+            let joined: Vec<String> = errors
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e["name"].as_str().unwrap_or_default(),
+                        e["detail"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect();
+            p["detail"] = Value::from(joined.join("; "));
+        }
+    }
+    serde_json::to_vec(&p).ok()
 }

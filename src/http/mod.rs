@@ -248,7 +248,7 @@ pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router
                 .timeout(serving.request_timeout),
         )
         // Problems (those of the limits above too) in the request's language.
-        .layer(axum::middleware::from_fn(lang::problems_in_language))
+        .layer(lang::ProblemsInLanguageLayer)
         .layer(
             // Reads are open to any origin so other sites can embed the data.
             CorsLayer::new().allow_origin(Any).allow_methods([

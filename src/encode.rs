@@ -210,7 +210,9 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
     };
     let at = a.location;
     let mut f = point_feature(&asset.id.to_string(), at.lon(), at.lat(), &props);
-    f.hours = parsed.map(|h| Box::new(CachedHours::new(h)));
+    f.hours = parsed
+        .zip(week.as_ref())
+        .map(|(h, w)| Box::new(CachedHours::new(h, w)));
     f
 }
 

@@ -131,6 +131,9 @@ impl Hours {
 #[derive(Debug)]
 pub struct CachedHours {
     hours: Hours,
+    /// Open after 17:00 on a weekday / on the weekend, in the week it was made.
+    evening: bool,
+    weekend: bool,
     /// `from` (minutes since 2000-01-01, 28 bits) | `until - from` (34 bits) |
     /// state (2 bits: 0 closed, 1 open, 2 unknown); `u64::MAX` when empty.
     cache: std::sync::atomic::AtomicU64,
@@ -144,16 +147,35 @@ fn minute_of(t: NaiveDateTime) -> i64 {
 
 impl Clone for CachedHours {
     fn clone(&self) -> Self {
-        CachedHours::new(self.hours.clone())
+        CachedHours {
+            hours: self.hours.clone(),
+            evening: self.evening,
+            weekend: self.weekend,
+            cache: std::sync::atomic::AtomicU64::new(u64::MAX),
+        }
     }
 }
 
 impl CachedHours {
-    pub fn new(hours: Hours) -> Self {
+    /// The hours, with what `week` (their week as worked out) says of
+    /// evenings and weekends.
+    pub fn new(hours: Hours, week: &Week) -> Self {
         CachedHours {
             hours,
+            evening: week.evening(),
+            weekend: week.weekend(),
             cache: std::sync::atomic::AtomicU64::new(u64::MAX),
         }
+    }
+
+    /// Open after 17:00 on some weekday (see [`Week::evening`]).
+    pub fn evening(&self) -> bool {
+        self.evening
+    }
+
+    /// Open on Saturday or Sunday (see [`Week::weekend`]).
+    pub fn weekend(&self) -> bool {
+        self.weekend
     }
 
     /// The hours themselves.
@@ -343,8 +365,8 @@ mod tests {
             "Tu,Th 15:00-19:30; Su 12:00-13:00 unknown",
         ] {
             let h = Hours::parse(value).expect("valid");
-            let cached = CachedHours::new(h.clone());
             let start = at("2026-12-07 00:00");
+            let cached = CachedHours::new(h.clone(), &h.week_of(start.date()));
             let minutes: Vec<i64> = (0..7 * 24 * 60)
                 .step_by(7)
                 .chain((0..7 * 24 * 60).rev().step_by(11))

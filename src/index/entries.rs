@@ -38,13 +38,20 @@ pub(super) struct Slot {
     pub(super) extra_keys: Box<[Box<str>]>,
     /// The languages spoken (ISO 639-1), for `language=`.
     pub(super) languages: Box<[[u8; 2]]>,
-    /// Open after 17:00 on some weekday / on Saturday or Sunday, in the week
-    /// the asset was indexed (for `open=evening`, `open=weekend`).
-    pub(super) evening: bool,
-    pub(super) weekend: bool,
 }
 
 impl Slot {
+    /// Open after 17:00 on some weekday, in the week the feature was written
+    /// (`open=evening`).
+    pub(super) fn open_evenings(&self) -> bool {
+        self.feature.hours.as_ref().is_some_and(|h| h.evening())
+    }
+
+    /// Open on Saturday or Sunday, in the week the feature was written (`open=weekend`).
+    pub(super) fn open_weekends(&self) -> bool {
+        self.feature.hours.as_ref().is_some_and(|h| h.weekend())
+    }
+
     /// Whether it is open at a local time (unknown counts as not open).
     pub(super) fn open_at(&self, at: chrono::NaiveDateTime) -> bool {
         self.feature
@@ -67,10 +74,6 @@ impl Slot {
         let f = &a.fields;
         let (lon, lat) = (f.location.lon(), f.location.lat());
         let feature = encode::asset_feature(a);
-        let week = feature
-            .hours
-            .as_ref()
-            .map(|h| h.hours().week_of(crate::domain::hours::local_now().date()));
         Slot {
             id: a.id,
             lon,
@@ -86,8 +89,6 @@ impl Slot {
                 .iter()
                 .filter_map(|l| language_code(l))
                 .collect(),
-            evening: week.as_ref().is_some_and(|w| w.evening()),
-            weekend: week.as_ref().is_some_and(|w| w.weekend()),
         }
     }
 }

@@ -43,8 +43,8 @@ impl Prepared<'_> {
                 .is_none_or(|ls| slot.languages.iter().any(|l| ls.contains(l)))
             && self.q.open.is_none_or(|o| match o {
                 OpenFilter::At(t) => slot.open_at(t),
-                OpenFilter::Evening => slot.evening,
-                OpenFilter::Weekend => slot.weekend,
+                OpenFilter::Evening => slot.open_evenings(),
+                OpenFilter::Weekend => slot.open_weekends(),
             })
     }
 

@@ -108,6 +108,28 @@ pub struct Skipped(
 );
 
 impl Skipped {
+    /// [`Skipped::decode_all`] of one keyset page of `limit` rows, with where
+    /// the next page starts: the last row's id when the page was full (a row
+    /// left out still moves the page on), `None` after the last.
+    pub(super) fn decode_page<R, T>(
+        &self,
+        table: &'static str,
+        rows: Vec<R>,
+        limit: i64,
+        id_of: impl Fn(&R) -> String,
+        decode: impl Fn(R) -> Result<T, StoreError>,
+    ) -> Result<(Vec<T>, Option<uuid::Uuid>), StoreError> {
+        let next = match rows.last() {
+            Some(last) if rows.len() as i64 == limit => Some(
+                id_of(last)
+                    .parse()
+                    .map_err(|e: uuid::Error| StoreError::Corrupt(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        Ok((self.decode_all(table, rows, id_of, decode), next))
+    }
+
     /// Decodes every row it can; the others are recorded and left out.
     pub(super) fn decode_all<R, T>(
         &self,

@@ -125,18 +125,8 @@ impl Store for PostgresStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        let next = match rows.last() {
-            Some(last) if rows.len() as i64 == limit => Some(
-                last.id_text()
-                    .parse()
-                    .map_err(|e: uuid::Error| StoreError::Corrupt(e.to_string()))?,
-            ),
-            _ => None,
-        };
-        let assets = self
-            .skipped
-            .decode_all("assets", rows, AssetRow::id_text, Asset::try_from);
-        Ok((assets, next))
+        self.skipped
+            .decode_page("assets", rows, limit, AssetRow::id_text, Asset::try_from)
     }
 
     async fn assets_by_ids(&self, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {

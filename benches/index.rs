@@ -70,11 +70,13 @@ fn seattle() -> (Vec<School>, Vec<Catchment>) {
     let sites =
         std::fs::read_to_string(format!("{root}/data/seattle/Sites_2020.geojson")).expect("sites");
     let fields = SchoolProperties {
-        id: "SchoolID".into(),
+        id: Some("SchoolID".into()),
         name: "property_l".into(),
         level: Some("status".into()),
     };
-    let schools = parse_schools(&sites, &fields).expect("schools").items;
+    let table =
+        |name: &str, text: &str| assetmap::import::read_geojson_text(name, text).expect("read");
+    let schools = parse_schools(table("sites", &sites), &fields).items;
     let map = schools
         .iter()
         .map(|s| (s.external_id.clone(), s.id))
@@ -84,9 +86,8 @@ fn seattle() -> (Vec<School>, Vec<Catchment>) {
     ))
     .expect("es");
     let year = SchoolYear::parse("2020-2021").expect("year");
-    let catchments = parse_catchments(&es, "ES_SCH", &year, &map)
-        .expect("catchments")
-        .items;
+    let key = assetmap::import::AreaKey::Id("ES_SCH".into());
+    let catchments = parse_catchments(table("es", &es), &key, &year, &map).items;
     (schools, catchments)
 }
 

@@ -16,10 +16,13 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the HTTP service.
     Serve(ServeArgs),
-    /// Import a GeoJSON file of assets, schools or attendance areas.
+    /// Import a file of assets, schools or attendance areas (GeoJSON, CSV,
+    /// Excel, Shapefile, GeoPackage, KML).
     #[command(subcommand)]
     Import(ImportCommand),
     /// Bring the database schema up to date and exit.
@@ -260,7 +263,8 @@ pub struct WhoArgs {
 pub enum ImportCommand {
     /// Community assets (points; polygons are reduced to an interior point).
     Assets {
-        file: PathBuf,
+        #[command(flatten)]
+        file: FileArgs,
         /// Property holding the name.
         #[arg(long, default_value = "name")]
         name_field: String,
@@ -279,10 +283,12 @@ pub enum ImportCommand {
     },
     /// School sites.
     Schools {
-        file: PathBuf,
-        /// Property holding the district's school id.
+        #[command(flatten)]
+        file: FileArgs,
+        /// Property holding the district's school id; without it, a stable id
+        /// is derived from each name (and reported).
         #[arg(long)]
-        id_field: String,
+        id_field: Option<String>,
         /// Property holding the school's name.
         #[arg(long)]
         name_field: String,
@@ -303,18 +309,103 @@ pub enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Attendance areas for one school year.
+    /// Attendance areas for one school year, matched to the schools already
+    /// imported by id (`--school-field`) or by name (`--school-name-field`).
     Catchments {
-        file: PathBuf,
+        #[command(flatten)]
+        file: FileArgs,
         /// Property holding the school's district id (as imported with `schools`).
+        #[arg(
+            long,
+            required_unless_present = "school_name_field",
+            conflicts_with = "school_name_field"
+        )]
+        school_field: Option<String>,
+        /// Property holding the school's name, matched to the schools' names
+        /// (case, accents, punctuation and "Elementary/ES/School" aside);
+        /// unmatched and ambiguous names are reported, never guessed.
         #[arg(long)]
-        school_field: String,
-        /// School year, YYYY-YYYY.
+        school_name_field: Option<String>,
+        /// A CSV of name,school id pairs that says which school a name means
+        /// (checked before matching by name).
+        #[arg(long, requires = "school_name_field")]
+        school_map: Option<PathBuf>,
+        /// School year: 2024-2025 or 2024-25.
         #[arg(long)]
         year: String,
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// The file an import reads and how to read it.
+#[derive(Debug, Clone, Args)]
+pub struct FileArgs {
+    /// GeoJSON, GeoJSON lines, a JSON array, CSV, Excel (.xlsx), a Shapefile
+    /// (.shp, or a .zip holding one), a GeoPackage (.gpkg) or KML (.kml, .kmz).
+    pub file: PathBuf,
+    /// The format, when the file's extension does not say it:
+    /// geojson, geojsonseq, csv, xlsx, shapefile, gpkg, kml.
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<crate::import::Format>,
+    /// The coordinate system of the file's coordinates (EPSG:2926, …), for a
+    /// file that does not say (a CSV of x/y, a Shapefile without .prj).
+    #[arg(long, value_parser = parse_crs)]
+    pub source_crs: Option<crate::crs::Crs>,
+    /// Column holding the longitude (default: lon, lng, long or longitude).
+    #[arg(long)]
+    pub lon_field: Option<String>,
+    /// Column holding the latitude (default: lat or latitude).
+    #[arg(long)]
+    pub lat_field: Option<String>,
+    /// Sheet of an Excel workbook (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Layer of a GeoPackage, or of a zip holding several Shapefiles.
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Text encoding of a CSV or .dbf that is not UTF-8: latin1 (Windows-1252).
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    pub encoding: crate::import::read::Encoding,
+    /// Read everything and print the report; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the rows that can be imported when some cannot (by default a
+    /// file with rows that cannot be imported writes nothing and exits 1).
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+impl FileArgs {
+    pub fn read_options(&self) -> crate::import::ReadOptions {
+        crate::import::ReadOptions {
+            format: self.format,
+            source_crs: self.source_crs.clone(),
+            lon_field: self.lon_field.clone(),
+            lat_field: self.lat_field.clone(),
+            sheet: self.sheet.clone(),
+            layer: self.layer.clone(),
+            encoding: self.encoding,
+        }
+    }
+}
+
+fn parse_format(s: &str) -> Result<crate::import::Format, String> {
+    crate::import::Format::parse(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a format assetmap reads ({})",
+            crate::import::Format::NAMES.join(", ")
+        )
+    })
+}
+
+fn parse_crs(s: &str) -> Result<crate::crs::Crs, String> {
+    crate::crs::Crs::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_encoding(s: &str) -> Result<crate::import::read::Encoding, String> {
+    crate::import::read::Encoding::parse(s)
+        .ok_or_else(|| format!("{s:?} is not an encoding assetmap reads (utf-8, latin1)"))
 }
 
 /// An IANA time zone name, e.g. `America/Los_Angeles`.

@@ -34,13 +34,22 @@ pub async fn load(
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
     let school_fields = SchoolProperties {
-        id: "SchoolID".into(),
+        id: Some("SchoolID".into()),
         name: "property_l".into(),
         level: Some("status".into()),
     };
-    let mut total = run::schools(store.as_ref(), SITES, &school_fields, out).await?;
+    let table = |name: &str, text: &str| crate::import::read_geojson_text(name, text);
+    let mut total = run::schools(
+        store.as_ref(),
+        table("Sites_2020.geojson", SITES)?,
+        &school_fields,
+        out,
+    )
+    .await?;
     for (text, field) in AREAS {
-        let s = run::catchments(store.as_ref(), text, field, YEAR, out).await?;
+        let key = crate::import::AreaKey::Id((*field).to_owned());
+        let areas = table("attendance areas", text)?;
+        let s = run::catchments(store.as_ref(), areas, &key, YEAR, out).await?;
         total.inserted += s.inserted;
         total.updated += s.updated;
         total.skipped += s.skipped;
@@ -52,7 +61,7 @@ pub async fn load(
     };
     let s = run::assets(
         &Service::without_index(store.clone()),
-        ASSETS,
+        table("seattle_community_assets_combined.geojson", ASSETS)?,
         &asset_fields,
         out,
         false,

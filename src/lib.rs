@@ -13,7 +13,8 @@
 //! service   the one way to write: validate → Store::commit (change + history, one
 //!           transaction) → index; used by http, cli and import
 //! sync      keeps the index in step with the store: reload, LISTEN/NOTIFY follower
-//! import    files into domain values (GeoJSON), written through service and store
+//! import    files into domain values (GeoJSON, CSV, Excel, Shapefile, GeoPackage,
+//!           KML; import::read), written through service and store
 //! hsds      Open Referral HSDS in and out (json, tables, languages)
 //! export    streams what a query matches as GeoJSON, GeoJSON lines or CSV
 //! join      tags points with the areas that contain them (the bulk catchment join)
@@ -28,6 +29,7 @@
 //! domain    assets (AssetFields), schools and SchoolRef, catchments, taxonomy, users,
 //!           partnerships,
 //!           validation, bbox, sphere math: plain types and rules, no axum, no sqlx
+//! crs       coordinate systems and transforms to and from WGS84 (proj4rs)
 //! ```
 //!
 //! # The rule
@@ -42,6 +44,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod crs;
 pub mod demo;
 pub mod domain;
 pub mod encode;

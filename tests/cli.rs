@@ -93,7 +93,7 @@ fn import_seattle(url: &str) {
         url,
     );
     assert!(
-        stderr(&o).contains("assets: 643 inserted, 0 updated, 0 skipped"),
+        stderr(&o).contains("assets: 643 inserted, 0 updated, 0 unchanged, 0 skipped"),
         "{}",
         stderr(&o)
     );
@@ -103,7 +103,8 @@ async fn every_elementary_area_holds_exactly_the_assets_inside_it(b: Backend) {
     let db = common::TempDb::new(b).await;
     import_seattle(&db.url);
 
-    // Importing the same file again updates, never duplicates.
+    // Importing the same file again never duplicates, and rewrites nothing
+    // that did not change.
     let assets_path = seattle("seattle_community_assets_combined.geojson");
     let o = run(
         &[
@@ -116,7 +117,7 @@ async fn every_elementary_area_holds_exactly_the_assets_inside_it(b: Backend) {
         &db.url,
     );
     assert!(
-        stderr(&o).contains("assets: 0 inserted, 643 updated"),
+        stderr(&o).contains("assets: 0 inserted, 0 updated, 643 unchanged"),
         "{}",
         stderr(&o)
     );
@@ -203,6 +204,7 @@ async fn bad_features_are_skipped_with_a_reason_and_a_total(b: Backend) {
             file.to_str().expect("path"),
             "--id-field",
             "id",
+            "--allow-partial",
         ],
         &db.url,
     );
@@ -220,7 +222,7 @@ async fn bad_features_are_skipped_with_a_reason_and_a_total(b: Backend) {
     );
     assert!(err.contains("e-mail \"x\" dropped"), "{err}");
     assert!(
-        err.contains("assets: 3 inserted, 0 updated, 2 skipped, 3 warnings"),
+        err.contains("assets: 3 inserted, 0 updated, 0 unchanged, 2 skipped, 3 warnings"),
         "{err}"
     );
     let store = assetmap::store::connect(&db.url).await.expect("store");

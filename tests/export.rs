@@ -159,7 +159,7 @@ async fn exports_are_complete_standard_and_round_trip(b: Backend) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         String::from_utf8_lossy(&o.stderr)
-            .contains("643 inserted, 0 updated, 0 skipped, 0 warnings"),
+            .contains("643 inserted, 0 updated, 0 unchanged, 0 skipped, 0 warnings"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -140,12 +140,15 @@ proptest! {
     #[test]
     fn files_never_panic(v in json(), text in "\\PC{0,200}") {
         let props = assetmap::import::AssetProperties::default();
-        let _ = assetmap::import::parse_assets(&v.to_string(), &props);
-        let _ = assetmap::import::parse_assets(&text, &props);
+        use assetmap::import::{AreaKey, SchoolProperties, parse_areas, parse_assets, parse_schools, read_geojson_text};
+        let schools = SchoolProperties { id: Some("id".into()), name: "name".into(), level: Some("level".into()) };
         let collection = serde_json::json!({"type": "FeatureCollection", "features": [v.clone()]});
-        let _ = assetmap::import::parse_assets(&collection.to_string(), &props);
-        let _ = assetmap::import::parse_schools(&collection.to_string(), &assetmap::import::SchoolProperties { id: "id".into(), name: "name".into(), level: Some("level".into()) });
-        let _ = assetmap::import::parse_areas(&collection.to_string(), "id");
+        for text in [v.to_string(), text, collection.to_string()] {
+            let read = || read_geojson_text("fuzz.geojson", &text);
+            if let Ok(t) = read() { let _ = parse_assets(t, &props); }
+            if let Ok(t) = read() { let _ = parse_schools(t, &schools); }
+            if let Ok(t) = read() { let _ = parse_areas(t, &AreaKey::Id("id".into())); }
+        }
         let _ = assetmap::hsds::from_json(&v, "fuzz");
     }
 

@@ -367,7 +367,7 @@ async fn an_import_never_adopts_an_organizations_listing(b: Backend) {
         "{stderr}"
     );
     assert!(
-        stderr.contains("assets: 1 inserted, 0 updated, 1 skipped"),
+        stderr.contains("assets: 1 inserted, 0 updated, 0 unchanged, 1 skipped"),
         "{stderr}"
     );
 

@@ -65,16 +65,19 @@ async fn hsds_samples_import_and_round_trip(b: Backend) {
     let ohana = dir.join("ohana_smc_sample_csv");
     let err = assetmap(&["import", "hsds", ohana.to_str().expect("p")], &db.url);
     assert!(
-        err.contains("hsds: 21 inserted, 0 updated, 1 skipped"),
+        err.contains("hsds: 21 inserted, 0 updated, 0 unchanged, 1 skipped"),
         "{err}"
     );
     assert!(
         err.contains("not mapped (no place in assetmap's model): contacts"),
         "{err}"
     );
-    // Re-importing updates, by location id.
+    // Re-importing matches by location id, and rewrites nothing unchanged.
     let err = assetmap(&["import", "hsds", ohana.to_str().expect("p")], &db.url);
-    assert!(err.contains("hsds: 0 inserted, 21 updated"), "{err}");
+    assert!(
+        err.contains("hsds: 0 inserted, 0 updated, 21 unchanged"),
+        "{err}"
+    );
     let err = assetmap(
         &[
             "import",
@@ -86,7 +89,7 @@ async fn hsds_samples_import_and_round_trip(b: Backend) {
         &db.url,
     );
     assert!(
-        err.contains("hsds: 1 inserted, 0 updated, 9 skipped"),
+        err.contains("hsds: 1 inserted, 0 updated, 0 unchanged, 9 skipped"),
         "{err}"
     );
     assert!(err.contains("no coordinates"), "{err}");

@@ -8,10 +8,11 @@ pub use users::user;
 
 use anyhow::Context;
 
-use crate::config::{ExportCommand, ImportCommand, JoinArgs};
+use crate::config::{ExportCommand, FileArgs, ImportCommand, JoinArgs};
 use crate::export::{Export, Format};
+use crate::import::names::Names;
 use crate::import::run::{self, ImportSummary, Stderr};
-use crate::import::{AssetProperties, SchoolProperties};
+use crate::import::{AreaKey, AssetProperties, SchoolProperties};
 use crate::index::{AssetQuery, Filters};
 use crate::service::Service;
 use crate::store;
@@ -26,9 +27,56 @@ async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn store::Store>> {
 
 fn print(what: &str, s: &ImportSummary) {
     eprintln!(
-        "{what}: {} inserted, {} updated, {} skipped, {} warnings",
-        s.inserted, s.updated, s.skipped, s.warnings
+        "{what}: {} inserted, {} updated, {} unchanged, {} skipped, {} warnings",
+        s.inserted, s.updated, s.unchanged, s.skipped, s.warnings
     );
+}
+
+/// Reads an import's file and says what was found.
+async fn read_file(args: &FileArgs) -> anyhow::Result<crate::import::Table> {
+    let table = crate::import::read(&args.file, &args.read_options()).await?;
+    eprintln!(
+        "{}: {} {}s read as {}; coordinates: {}",
+        table.file,
+        table.rows.len(),
+        table.unit,
+        table.format.name(),
+        table.crs.as_deref().unwrap_or("none")
+    );
+    Ok(table)
+}
+
+/// Reports what reading found, and decides whether to write: never on a dry
+/// run, never when nothing can be imported, and not when some rows cannot be
+/// unless `--allow-partial` accepts it.
+fn decide<T>(
+    what: &str,
+    parsed: &crate::import::Parsed<T>,
+    args: &FileArgs,
+) -> anyhow::Result<bool> {
+    let (skipped, _) = run::report(parsed, &mut Stderr);
+    let total = parsed.items.len() + skipped;
+    if args.dry_run {
+        eprintln!(
+            "dry run: {} of {total} {}s would be imported as {what}, {skipped} skipped; nothing was written",
+            parsed.items.len(),
+            parsed.unit
+        );
+        return Ok(false);
+    }
+    anyhow::ensure!(
+        !parsed.items.is_empty(),
+        "nothing to import: none of the {total} {}s of {} could be read as {what} (see above); nothing was written",
+        parsed.unit,
+        args.file.display()
+    );
+    anyhow::ensure!(
+        skipped == 0 || args.allow_partial,
+        "{skipped} of {total} {}s cannot be imported (see above); nothing was written. Fix them, or pass --allow-partial to import the other {}",
+        parsed.unit,
+        parsed.items.len()
+    );
+    Ok(true)
 }
 
 /// `assetmap import …`
@@ -42,10 +90,10 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             source,
             db,
         } => {
-            let text = run::read(&file)?;
-            let store = open(&db.database_url).await?;
+            let table = read_file(&file).await?;
             let source = source.unwrap_or_else(|| {
-                file.file_stem()
+                file.file
+                    .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_else(|| "import".into())
             });
@@ -55,8 +103,14 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 id: id_field,
                 source,
             };
+            let parsed = crate::import::parse_assets(table, &fields);
+            if !decide("assets", &parsed, &file)? {
+                return Ok(());
+            }
+            let store = open(&db.database_url).await?;
             let service = Service::without_index(store);
-            let s = run::assets(&service, &text, &fields, &mut Stderr, true).await?;
+            let mut s = run::write_assets(&service, parsed.items, &mut Stderr, true).await?;
+            (s.skipped, s.warnings) = (s.skipped + parsed.skipped.len(), parsed.warnings.len());
             print("assets", &s);
         }
         ImportCommand::Schools {
@@ -66,14 +120,19 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             level_field,
             db,
         } => {
-            let text = run::read(&file)?;
-            let store = open(&db.database_url).await?;
+            let table = read_file(&file).await?;
             let fields = SchoolProperties {
                 id: id_field,
                 name: name_field,
                 level: level_field,
             };
-            let s = run::schools(store.as_ref(), &text, &fields, &mut Stderr).await?;
+            let parsed = crate::import::parse_schools(table, &fields);
+            if !decide("schools", &parsed, &file)? {
+                return Ok(());
+            }
+            let store = open(&db.database_url).await?;
+            let mut s = run::write_schools(store.as_ref(), &parsed.items, &mut Stderr).await?;
+            (s.skipped, s.warnings) = (s.skipped + parsed.skipped.len(), parsed.warnings.len());
             print("schools", &s);
         }
         ImportCommand::Hsds { path, source, db } => {
@@ -120,19 +179,49 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                     updated: r.updated,
                     skipped: imported.skipped.len() + r.kept.len(),
                     warnings: imported.warnings.len(),
+                    unchanged: r.unchanged,
                 },
             );
         }
         ImportCommand::Catchments {
             file,
             school_field,
+            school_name_field,
+            school_map,
             year,
             db,
         } => {
-            let text = run::read(&file)?;
+            let table = read_file(&file).await?;
             let store = open(&db.database_url).await?;
-            let s =
-                run::catchments(store.as_ref(), &text, &school_field, &year, &mut Stderr).await?;
+            let key = match (school_field, school_name_field) {
+                (Some(field), _) => AreaKey::Id(field),
+                (None, Some(field)) => {
+                    let schools = store.schools().await?;
+                    let explicit = match &school_map {
+                        Some(path) => {
+                            let known = |id: &str| schools.iter().any(|s| s.external_id == id);
+                            crate::import::names::read_map(&run::read(path)?, &known)
+                                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                        }
+                        None => Default::default(),
+                    };
+                    let names = Names::new(
+                        schools
+                            .into_iter()
+                            .map(|s| (s.external_id, s.name))
+                            .collect(),
+                        explicit,
+                    );
+                    AreaKey::Name { field, names }
+                }
+                (None, None) => anyhow::bail!("give --school-field or --school-name-field"),
+            };
+            let parsed = run::read_catchments(store.as_ref(), table, &key, &year).await?;
+            if !decide("attendance areas", &parsed, &file)? {
+                return Ok(());
+            }
+            let mut s = run::write_catchments(store.as_ref(), &parsed.items, &mut Stderr).await?;
+            (s.skipped, s.warnings) = (s.skipped + parsed.skipped.len(), parsed.warnings.len());
             print("catchments", &s);
         }
     }
@@ -247,7 +336,9 @@ pub fn join(args: JoinArgs) -> anyhow::Result<()> {
     {
         let year = crate::domain::SchoolYear::parse(year)
             .with_context(|| format!("{year:?} is not a school year like 2020-2021"))?;
-        let parsed = crate::import::parse_areas(&run::read(file)?, field)?;
+        let table =
+            crate::import::read_geojson_text(&file.display().to_string(), &run::read(file)?)?;
+        let parsed = crate::import::parse_areas(table, &AreaKey::Id(field.clone()));
         for (n, reason) in &parsed.skipped {
             eprintln!("{}: skipped feature {n}: {reason}", file.display());
         }
@@ -260,7 +351,11 @@ pub fn join(args: JoinArgs) -> anyhow::Result<()> {
         id: args.id_field.clone(),
         ..AssetProperties::default()
     };
-    let assets = crate::import::parse_assets(&run::read(&args.assets)?, &fields)?;
+    let table = crate::import::read_geojson_text(
+        &args.assets.display().to_string(),
+        &run::read(&args.assets)?,
+    )?;
+    let assets = crate::import::parse_assets(table, &fields);
     for (n, reason) in &assets.skipped {
         eprintln!("{}: skipped feature {n}: {reason}", args.assets.display());
     }

@@ -69,13 +69,20 @@ pub struct SchoolYear(String);
 
 impl SchoolYear {
     /// Parses `2020-2021`; rejects anything else.
+    /// `2024-2025`, or the short form `2024-25` (kept as `2024-2025`).
     pub fn parse(s: &str) -> Option<Self> {
-        let (a, b) = s.split_once('-')?;
-        if a.len() != 4 || b.len() != 4 {
+        let (a, b) = s.trim().split_once(['-', '/'])?;
+        if a.len() != 4 || !(b.len() == 4 || b.len() == 2) {
             return None;
         }
-        let (a, b): (u16, u16) = (a.parse().ok()?, b.parse().ok()?);
-        (b == a + 1).then(|| Self(s.to_owned()))
+        let a: u16 = a.parse().ok()?;
+        let b: u16 = b.parse().ok()?;
+        let b = if b < 100 {
+            a - a % 100 + b + if b < a % 100 { 100 } else { 0 }
+        } else {
+            b
+        };
+        (b == a + 1).then(|| Self(format!("{a}-{b}")))
     }
     pub fn as_str(&self) -> &str {
         &self.0

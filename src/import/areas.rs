@@ -1,29 +1,24 @@
-//! Reading school sites and attendance areas from GeoJSON.
+//! Reading school sites and attendance areas from the rows of a file:
+//! schools keyed by the district's id (or an id derived from the name), areas
+//! matched to schools by id or by name.
 
 use std::collections::HashMap;
 
 use geo::{BooleanOps, MultiPolygon, Orient, orient::Direction};
 use uuid::Uuid;
 
-use super::{ImportError, Parsed, SchoolProperties, multipolygon, numbered, point, text};
+use super::names::{Match, Names};
+use super::{Parsed, SchoolProperties, Table, multipolygon, point, text};
 use crate::domain::school::catchment_id;
 use crate::domain::{Catchment, School, SchoolYear};
 
-/// Reads school sites from a GeoJSON FeatureCollection.
-pub fn parse_schools(
-    text_in: &str,
-    fields: &SchoolProperties,
-) -> Result<Parsed<School>, ImportError> {
-    let mut out = Parsed::default();
+/// Reads school sites from the rows of a file.
+pub fn parse_schools(table: Table, fields: &SchoolProperties) -> Parsed<School> {
+    let mut out = Parsed::of(&table);
     let mut seen = HashMap::new();
-    for (n, f) in numbered(text_in)? {
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
+    let mut derived = 0;
+    for f in table.rows {
+        let n = f.n;
         let location = match point(&f.geometry) {
             Ok((l, _)) => l,
             Err(reason) => {
@@ -31,21 +26,34 @@ pub fn parse_schools(
                 continue;
             }
         };
-        let mut props = f.properties.unwrap_or_default();
-        let Some(external_id) = props.remove(&fields.id).as_ref().and_then(text) else {
-            out.skipped
-                .push((n, format!("no school id in property {:?}", fields.id)));
-            continue;
+        let mut props = f.properties;
+        let external_id = match &fields.id {
+            Some(id_field) => match props.remove(id_field).as_ref().and_then(text) {
+                Some(id) => Some(id),
+                None => {
+                    out.skipped
+                        .push((n, format!("no school id in property {id_field:?}")));
+                    continue;
+                }
+            },
+            None => None,
         };
         let Some(name) = props.remove(&fields.name).as_ref().and_then(text) else {
             out.skipped
                 .push((n, format!("no name in property {:?}", fields.name)));
             continue;
         };
+        let external_id = match external_id {
+            Some(id) => id,
+            None => {
+                derived += 1;
+                super::names::normalize(&name).replace(' ', "-")
+            }
+        };
         if let Some(first) = seen.insert(external_id.clone(), n) {
             out.skipped.push((
                 n,
-                format!("school id {external_id} repeats feature {first}"),
+                format!("school id {external_id} repeats {} {first}", out.unit),
             ));
             continue;
         }
@@ -64,69 +72,127 @@ pub fn parse_schools(
             extra: props,
         });
     }
-    Ok(out)
+    if derived > 0 {
+        out.warnings.push(format!(
+            "no --id-field: {derived} school ids derived from the names (e.g. {}); re-imports of the same names keep them",
+            out.items
+                .iter()
+                .take(3)
+                .map(|s| format!("{:?} for {}", s.external_id, s.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
 }
 
-/// An area read from a file: the number of its (first) feature, its key, its shape.
+/// How an area names its school.
+pub enum AreaKey {
+    /// A property holding the school's district id.
+    Id(String),
+    /// A property holding the school's name, matched by [`Names`].
+    Name { field: String, names: Names },
+}
+
+/// An area read from a file: the number of its (first) row, the school's
+/// district id, its shape.
 pub type KeyedArea = (usize, String, MultiPolygon<f64>);
 
-/// Reads areas keyed by a property (a school's district id), merging several
-/// areas with the same key into their union. Keys come in file order.
-pub fn parse_areas(text_in: &str, key_field: &str) -> Result<Parsed<KeyedArea>, ImportError> {
-    let mut out: Parsed<KeyedArea> = Parsed::default();
-    for (n, f) in numbered(text_in)? {
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
+/// Reads areas keyed by school, merging several areas of one school into
+/// their union. Keys come in file order.
+pub fn parse_areas(table: Table, key: &AreaKey) -> Parsed<KeyedArea> {
+    let mut out: Parsed<KeyedArea> = Parsed::of(&table);
+    let unit = table.unit;
+    for f in table.rows {
+        let n = f.n;
+        let field = match key {
+            AreaKey::Id(field) | AreaKey::Name { field, .. } => field,
         };
-        let props = f.properties.unwrap_or_default();
-        let Some(key) = props.get(key_field).and_then(text) else {
+        let Some(value) = f.properties.get(field).and_then(text) else {
+            let what = match key {
+                AreaKey::Id(_) => "school id",
+                AreaKey::Name { .. } => "school name",
+            };
             out.skipped
-                .push((n, format!("no school id in property {key_field:?}")));
+                .push((n, format!("no {what} in property {field:?}")));
             continue;
         };
-        let geometry = match f.geometry.as_ref().filter(|g| !g.is_null()) {
-            None => Err("null geometry".to_owned()),
-            Some(g) => serde_json::from_value::<geojson::Geometry>(g.clone())
-                .map_err(|e| format!("invalid geometry: {e}"))
-                .and_then(|g| multipolygon(&g.value)),
+        let school = match key {
+            AreaKey::Id(_) => value,
+            AreaKey::Name { names, .. } => match names.find(&value) {
+                Match::One(k) => k,
+                Match::Ambiguous(several) => {
+                    out.skipped.push((
+                        n,
+                        format!(
+                            "the name {value:?} fits several schools ({}); say which with --school-map",
+                            several
+                                .iter()
+                                .map(|(k, name)| format!("{name} [{k}]"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                    continue;
+                }
+                Match::Unknown(closest) => {
+                    out.skipped.push((
+                        n,
+                        format!(
+                            "no school is named {value:?}; the closest names: {}",
+                            closest.join(", ")
+                        ),
+                    ));
+                    continue;
+                }
+            },
         };
-        let mp = match geometry {
-            Ok(mp) => mp,
+        let mp = match f
+            .geometry
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|g| g.as_ref().ok_or_else(|| "null geometry".to_owned()))
+            .and_then(multipolygon)
+        {
+            Ok((mp, warnings)) => {
+                for w in warnings {
+                    out.warnings.push(format!("{unit} {n}: {w}"));
+                }
+                mp
+            }
             Err(reason) => {
                 out.skipped.push((n, reason));
                 continue;
             }
         };
-        match out.items.iter_mut().find(|(_, k, _)| *k == key) {
+        match out.items.iter_mut().find(|(_, k, _)| *k == school) {
             Some((_, _, acc)) => {
                 out.warnings.push(format!(
-                    "feature {n}: school {key} has several areas; using their union"
+                    "{unit} {n}: school {school} has several areas; using their union"
                 ));
                 *acc = acc.union(&mp).orient(Direction::Default);
             }
-            None => out.items.push((n, key, mp)),
+            None => out.items.push((n, school, mp)),
         }
     }
-    Ok(out)
+    out
 }
 
-/// Reads attendance areas for one school year. `schools` maps a school's external
-/// id to its id. Several areas of one school are merged into their union.
+/// Reads attendance areas for one school year. `schools` maps a school's
+/// district id to its id. Several areas of one school are merged into their
+/// union.
 pub fn parse_catchments(
-    text_in: &str,
-    school_field: &str,
+    table: Table,
+    key: &AreaKey,
     year: &SchoolYear,
     schools: &HashMap<String, Uuid>,
-) -> Result<Parsed<Catchment>, ImportError> {
-    let areas = parse_areas(text_in, school_field)?;
+) -> Parsed<Catchment> {
+    let areas = parse_areas(table, key);
     let mut out = Parsed {
         items: Vec::new(),
         skipped: areas.skipped,
         warnings: areas.warnings,
+        unit: areas.unit,
     };
     for (n, key, geometry) in areas.items {
         match schools.get(&key) {
@@ -142,5 +208,6 @@ pub fn parse_catchments(
             )),
         }
     }
-    Ok(out)
+    out.skipped.sort_by_key(|(n, _)| *n);
+    out
 }

@@ -5,23 +5,18 @@ use chrono::{NaiveDate, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{AssetProperties, ImportError, Parsed, keep_extra, list, numbered, point, text};
+use super::{AssetProperties, Parsed, Table, keep_extra, list, point, text};
 use crate::domain::asset::MAX_NAME_CHARS;
 use crate::domain::taxonomy;
 use crate::domain::{Asset, AssetFields, Status};
 
-/// Reads assets from a GeoJSON FeatureCollection.
-pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<Asset>, ImportError> {
-    let mut out = Parsed::default();
+/// Reads assets from the rows of a file.
+pub fn parse_assets(table: Table, fields: &AssetProperties) -> Parsed<Asset> {
+    let mut out = Parsed::of(&table);
     let now = Utc::now();
-    for (n, f) in numbered(text_in)? {
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => {
-                out.skipped.push((n, reason));
-                continue;
-            }
-        };
+    let unit = table.unit;
+    for f in table.rows {
+        let n = f.n;
         let (location, note) = match point(&f.geometry) {
             Ok(p) => p,
             Err(reason) => {
@@ -29,7 +24,7 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
                 continue;
             }
         };
-        let mut props = f.properties.unwrap_or_default();
+        let mut props = f.properties;
         let Some(name) = props.remove(&fields.name).as_ref().and_then(text) else {
             out.skipped
                 .push((n, format!("no name in property {:?}", fields.name)));
@@ -41,7 +36,7 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
             continue;
         }
         if let Some(note) = note {
-            out.warnings.push(format!("feature {n} ({name}): {note}"));
+            out.warnings.push(format!("{unit} {n} ({name}): {note}"));
         }
         let source_id = match &fields.id {
             Some(k) => props.remove(k).as_ref().and_then(text),
@@ -58,14 +53,14 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
             }
             Some((raw, None)) => {
                 out.warnings.push(format!(
-                    "feature {n} ({name}): unknown category {raw:?}, imported as \"other\""
+                    "{unit} {n} ({name}): unknown category {raw:?}, imported as \"other\""
                 ));
                 extra.insert("source_category".into(), Value::from(raw));
                 taxonomy::OTHER
             }
             None => {
                 out.warnings.push(format!(
-                    "feature {n} ({name}): no category, imported as \"other\""
+                    "{unit} {n} ({name}): no category, imported as \"other\""
                 ));
                 taxonomy::OTHER
             }
@@ -78,16 +73,16 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
         a.email = take("email");
         a.website = take("website");
         for d in crate::domain::validate::clean_contacts(&mut a) {
-            out.warnings.push(format!("feature {n} ({}): {d}", a.name));
+            out.warnings.push(format!("{unit} {n} ({}): {d}", a.name));
         }
         a.hours = take("hours");
         let opening_hours = take("opening_hours");
         let name = a.name.clone();
         (a.hours, a.opening_hours) = read_hours(a.hours.take(), opening_hours, |w| {
-            out.warnings.push(format!("feature {n} ({name}): {w}"))
+            out.warnings.push(format!("{unit} {n} ({name}): {w}"))
         });
         a.translations = read_translations(&mut props, |w| {
-            out.warnings.push(format!("feature {n} ({name}): {w}"))
+            out.warnings.push(format!("{unit} {n} ({name}): {w}"))
         });
         // Worked out when served; a file exported by assetmap carries them.
         for computed in ["open_now", "open_evenings", "open_weekends", "hours_text"] {
@@ -154,7 +149,7 @@ pub fn parse_assets(text_in: &str, fields: &AssetProperties) -> Result<Parsed<As
             fields: a,
         });
     }
-    Ok(out)
+    out
 }
 
 /// The hours note and the `opening_hours` value of an imported feature. An

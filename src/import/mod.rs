@@ -6,9 +6,7 @@
 //! reason; everything else goes in. Nothing a file brings is silently dropped:
 //! properties the model does not name are kept as extra properties.
 
-use geo::{MultiPolygon, Orient, orient::Direction};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use geo::{Area, Geometry, MultiPolygon, Orient, orient::Direction};
 use serde_json::{Map, Value};
 
 use crate::domain::Location;
@@ -16,10 +14,13 @@ use crate::domain::asset::MODEL_PROPERTIES;
 
 mod areas;
 mod assets;
+pub mod names;
+pub mod read;
 pub mod run;
 
-pub use areas::{KeyedArea, parse_areas, parse_catchments, parse_schools};
+pub use areas::{AreaKey, KeyedArea, parse_areas, parse_catchments, parse_schools};
 pub use assets::parse_assets;
+pub use read::{Format, ReadOptions, Table, read, read_geojson_text};
 
 /// Why a whole file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -32,20 +33,25 @@ pub enum ImportError {
     },
     #[error("not a GeoJSON FeatureCollection: {0}")]
     NotFeatureCollection(String),
-    #[error("school year {0:?} is not of the form YYYY-YYYY")]
+    /// What is wrong with a file as a whole: the file, then the row and reason.
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+    #[error("school year {0:?} is not of the form YYYY-YYYY (or YYYY-YY)")]
     Year(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
 
-/// The result of reading a file: the values, the features skipped and why, and
+/// The result of reading a file: the values, the rows skipped and why, and
 /// warnings about values that went in changed.
 #[derive(Debug)]
 pub struct Parsed<T> {
     pub items: Vec<T>,
-    /// (feature number counted from 1, reason)
+    /// (row or feature number, reason)
     pub skipped: Vec<(usize, String)>,
     pub warnings: Vec<String>,
+    /// What a row is called in the report: "feature", "row", "item".
+    pub unit: &'static str,
 }
 
 impl<T> Default for Parsed<T> {
@@ -54,6 +60,19 @@ impl<T> Default for Parsed<T> {
             items: Vec::new(),
             skipped: Vec::new(),
             warnings: Vec::new(),
+            unit: "feature",
+        }
+    }
+}
+
+impl<T> Parsed<T> {
+    /// An empty result for a table: its unit and its file-wide warnings.
+    fn of(table: &Table) -> Self {
+        Self {
+            items: Vec::new(),
+            skipped: Vec::new(),
+            warnings: table.warnings.clone(),
+            unit: table.unit,
         }
     }
 }
@@ -83,52 +102,10 @@ impl Default for AssetProperties {
 /// How to read a schools file.
 #[derive(Debug, Clone)]
 pub struct SchoolProperties {
-    pub id: String,
+    /// The district's school id; `None` derives a stable id from the name.
+    pub id: Option<String>,
     pub name: String,
     pub level: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawCollection<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(borrow)]
-    features: Vec<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct RawFeature {
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    geometry: Option<Value>,
-    #[serde(default)]
-    properties: Option<Map<String, Value>>,
-}
-
-/// Splits a FeatureCollection into its features without building them all at once.
-fn features(text: &str) -> Result<Vec<&RawValue>, ImportError> {
-    let fc: RawCollection =
-        serde_json::from_str(text).map_err(|e| ImportError::NotFeatureCollection(e.to_string()))?;
-    if fc.kind != "FeatureCollection" {
-        return Err(ImportError::NotFeatureCollection(format!(
-            "type is {:?}",
-            fc.kind
-        )));
-    }
-    Ok(fc.features)
-}
-
-/// Each feature numbered from 1, read, or the reason it is not a Feature.
-fn numbered(
-    text: &str,
-) -> Result<impl Iterator<Item = (usize, Result<RawFeature, String>)>, ImportError> {
-    Ok(features(text)?.into_iter().enumerate().map(|(i, raw)| {
-        (
-            i + 1,
-            serde_json::from_str(raw.get()).map_err(|e| format!("not a Feature: {e}")),
-        )
-    }))
 }
 
 /// A property value as text: strings as they are, numbers and booleans printed,
@@ -156,74 +133,89 @@ fn list(v: &Value) -> Vec<String> {
     }
 }
 
-/// A point from a GeoJSON geometry; polygons are reduced to an interior point.
-fn point(geometry: &Option<Value>) -> Result<(Location, Option<&'static str>), String> {
-    let Some(g) = geometry.as_ref().filter(|g| !g.is_null()) else {
-        return Err("null geometry".into());
+/// A point from a row's geometry; polygons are reduced to an interior point.
+fn point(
+    geometry: &Result<Option<Geometry<f64>>, String>,
+) -> Result<(Location, Option<&'static str>), String> {
+    let g = match geometry {
+        Err(e) => return Err(e.clone()),
+        Ok(None) => return Err("null geometry".into()),
+        Ok(Some(g)) => g,
     };
-    let g: geojson::Geometry =
-        serde_json::from_value(g.clone()).map_err(|e| format!("invalid geometry: {e}"))?;
-    let (lon, lat, note) = match &g.value {
-        geojson::GeometryValue::Point { coordinates } => {
-            let c = coordinates.as_slice();
-            if c.len() < 2 {
-                return Err("a Point needs two coordinates".into());
-            }
-            (c[0], c[1], None)
-        }
-        geojson::GeometryValue::Polygon { .. } | geojson::GeometryValue::MultiPolygon { .. } => {
+    let (lon, lat, note) = match g {
+        Geometry::Point(p) => (p.x(), p.y(), None),
+        Geometry::MultiPoint(mp) if mp.0.len() == 1 => (mp.0[0].x(), mp.0[0].y(), None),
+        Geometry::Polygon(_) | Geometry::MultiPolygon(_) => {
             use geo::InteriorPoint;
-            let mp = multipolygon(&g.value)?;
+            let (mp, _) = multipolygon(g)?;
             let p = mp.interior_point().ok_or("empty polygon")?;
             (p.x(), p.y(), Some("polygon reduced to an interior point"))
         }
-        other => return Err(format!("a {} cannot locate an asset", other.type_name())),
+        other => return Err(format!("a {} cannot locate an asset", type_name(other))),
     };
     Location::new(lon, lat)
         .map(|l| (l, note))
         .map_err(|e| format!("invalid coordinates: {e}"))
 }
 
-/// A MultiPolygon from a Polygon or MultiPolygon geometry value, checked and
-/// oriented per RFC 7946 (exteriors counter-clockwise).
-fn multipolygon(g: &geojson::GeometryValue) -> Result<MultiPolygon<f64>, String> {
-    use geojson::GeometryValue as G;
-    let polygons: Vec<&geojson::PolygonType> = match g {
-        G::Polygon { coordinates } => vec![coordinates],
-        G::MultiPolygon { coordinates } => coordinates.iter().collect(),
-        other => return Err(format!("a {} is not an area", other.type_name())),
+fn type_name(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Rect",
+        Geometry::Triangle(_) => "Triangle",
+    }
+}
+
+/// A MultiPolygon from a Polygon or MultiPolygon, its coordinates checked and
+/// oriented per RFC 7946 (exteriors counter-clockwise). A part without area
+/// (a point or a line drawn as a polygon) is dropped, and said.
+fn multipolygon(g: &Geometry<f64>) -> Result<(MultiPolygon<f64>, Vec<String>), String> {
+    let polygons: Vec<geo::Polygon<f64>> = match g {
+        Geometry::Polygon(p) => vec![p.clone()],
+        Geometry::MultiPolygon(mp) => mp.0.clone(),
+        Geometry::GeometryCollection(gc)
+            if !gc.0.is_empty() && gc.0.iter().all(|g| matches!(g, Geometry::Polygon(_))) =>
+        {
+            gc.0.iter()
+                .filter_map(|g| geo::Polygon::try_from(g.clone()).ok())
+                .collect()
+        }
+        other => return Err(format!("a {} is not an area", type_name(other))),
     };
     if polygons.is_empty() {
         return Err("empty polygon".into());
     }
-    for rings in &polygons {
-        if rings.is_empty() {
-            return Err("a polygon needs an exterior ring".into());
-        }
-        for ring in rings.iter() {
-            if ring.len() < 4 {
-                return Err("a polygon ring needs at least 4 positions".into());
-            }
-            if ring.first() != ring.last() {
-                return Err("a polygon ring is not closed".into());
-            }
-            for p in ring.iter() {
-                match p.as_slice() {
-                    [x, y, ..] => {
-                        Location::new(*x, *y).map_err(|e| format!("invalid coordinates: {e}"))?;
-                    }
-                    _ => return Err("a position needs two coordinates".into()),
-                }
+    let several = polygons.len() > 1;
+    let mut warnings = Vec::new();
+    let mut kept = Vec::with_capacity(polygons.len());
+    for (k, p) in polygons.into_iter().enumerate() {
+        for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+            for c in ring.coords() {
+                Location::new(c.x, c.y).map_err(|e| format!("invalid coordinates: {e}"))?;
             }
         }
+        if p.exterior().0.len() < 4 || p.unsigned_area() == 0.0 {
+            if several {
+                warnings.push(format!(
+                    "part {} of the MultiPolygon has no area (a point or a line); dropped",
+                    k + 1
+                ));
+                continue;
+            }
+            return Err("the polygon has no area (a point or a line)".into());
+        }
+        kept.push(p);
     }
-    let mp = match g {
-        G::Polygon { .. } => MultiPolygon(vec![
-            geo::Polygon::<f64>::try_from(g).map_err(|e| format!("invalid polygon: {e}"))?,
-        ]),
-        _ => MultiPolygon::<f64>::try_from(g).map_err(|e| format!("invalid polygon: {e}"))?,
-    };
-    Ok(mp.orient(Direction::Default))
+    if kept.is_empty() {
+        return Err("no part of the MultiPolygon is an area".into());
+    }
+    Ok((MultiPolygon(kept).orient(Direction::Default), warnings))
 }
 
 /// Keeps a property the model does not use, renaming it when its name is one the
@@ -260,7 +252,7 @@ mod tests {
             id: Some("id".into()),
             ..Default::default()
         };
-        let p = parse_assets(text, &fields).expect("parse");
+        let p = parse_assets(read_geojson_text("t.geojson", text).expect("read"), &fields);
         assert_eq!(p.items.len(), 2);
         assert_eq!(
             p.skipped.iter().map(|s| s.0).collect::<Vec<_>>(),
@@ -295,7 +287,8 @@ mod tests {
         ]
         .into();
         let year = SchoolYear::parse("2020-2021").expect("year");
-        let p = parse_catchments(text, "S", &year, &schools).expect("parse");
+        let table = read_geojson_text("t.geojson", text).expect("read");
+        let p = parse_catchments(table, &AreaKey::Id("S".into()), &year, &schools);
         assert_eq!(p.items.len(), 1, "{:?}", p.skipped);
         assert_eq!(p.items[0].geometry.0.len(), 2);
         assert_eq!(p.skipped.len(), 2, "{:?}", p.skipped);

@@ -6,8 +6,8 @@ use std::io::Write;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{
-    AssetProperties, ImportError, Parsed, SchoolProperties, parse_assets, parse_catchments,
-    parse_schools,
+    AreaKey, AssetProperties, ImportError, Parsed, SchoolProperties, Table, parse_assets,
+    parse_catchments, parse_schools,
 };
 use crate::domain::SchoolYear;
 use crate::service::Service;
@@ -23,6 +23,8 @@ pub struct ImportSummary {
     pub updated: usize,
     pub skipped: usize,
     pub warnings: usize,
+    /// Rows matched to what the store already holds, identical, left alone.
+    pub unchanged: usize,
 }
 
 /// Where an import reports its skipped features and warnings.
@@ -44,9 +46,10 @@ impl Reporter for Stderr {
     }
 }
 
-fn report<T>(parsed: &Parsed<T>, out: &mut dyn Reporter) -> (usize, usize) {
+/// Reports what reading a file skipped and warned about.
+pub fn report<T>(parsed: &Parsed<T>, out: &mut dyn Reporter) -> (usize, usize) {
     for (n, reason) in &parsed.skipped {
-        out.line(&format!("skipped feature {n}: {reason}"));
+        out.line(&format!("skipped {} {n}: {reason}", parsed.unit));
     }
     for w in &parsed.warnings {
         out.line(&format!("warning: {w}"));
@@ -77,6 +80,7 @@ pub fn kept_line(provenance: &str) -> String {
 fn add(total: &mut ImportSummary, r: UpsertReport, out: &mut dyn Reporter) {
     total.inserted += r.inserted;
     total.updated += r.updated;
+    total.unchanged += r.unchanged;
     total.skipped += r.kept.len();
     for k in &r.kept {
         out.line(&kept_line(k));
@@ -91,19 +95,32 @@ pub fn read(path: &std::path::Path) -> Result<String, ImportError> {
     })
 }
 
-/// Imports assets from GeoJSON text.
+/// Imports assets read from a file.
 pub async fn assets(
     service: &Service,
-    text: &str,
+    table: Table,
     fields: &AssetProperties,
     out: &mut dyn Reporter,
     show_progress: bool,
 ) -> Result<ImportSummary, ImportError> {
-    let parsed = parse_assets(text, fields)?;
+    let parsed = parse_assets(table, fields);
+    let (skipped, warnings) = report(&parsed, out);
+    let mut total = write_assets(service, parsed.items, out, show_progress).await?;
+    total.skipped += skipped;
+    total.warnings += warnings;
+    Ok(total)
+}
+
+/// Writes assets already read; the lines it reports are listings it kept.
+pub async fn write_assets(
+    service: &Service,
+    items: Vec<crate::domain::Asset>,
+    out: &mut dyn Reporter,
+    show_progress: bool,
+) -> Result<ImportSummary, ImportError> {
     let mut total = ImportSummary::default();
-    (total.skipped, total.warnings) = report(&parsed, out);
-    let bar = progress(parsed.items.len(), show_progress);
-    for chunk in parsed.items.chunks(BATCH) {
+    let bar = progress(items.len(), show_progress);
+    for chunk in items.chunks(BATCH) {
         let (_, r) = service.import_assets(chunk).await?;
         add(&mut total, r, out);
         bar.inc(chunk.len() as u64);
@@ -112,43 +129,78 @@ pub async fn assets(
     Ok(total)
 }
 
-/// Imports school sites from GeoJSON text.
+/// Imports school sites read from a file.
 pub async fn schools(
     store: &dyn Store,
-    text: &str,
+    table: Table,
     fields: &SchoolProperties,
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
-    let parsed = parse_schools(text, fields)?;
+    let parsed = parse_schools(table, fields);
+    let (skipped, warnings) = report(&parsed, out);
+    let mut total = write_schools(store, &parsed.items, out).await?;
+    total.skipped += skipped;
+    total.warnings += warnings;
+    Ok(total)
+}
+
+/// Writes school sites already read.
+pub async fn write_schools(
+    store: &dyn Store,
+    items: &[crate::domain::School],
+    out: &mut dyn Reporter,
+) -> Result<ImportSummary, ImportError> {
     let mut total = ImportSummary::default();
-    (total.skipped, total.warnings) = report(&parsed, out);
-    let (_, r) = store.upsert_schools(&parsed.items).await?;
+    let (_, r) = store.upsert_schools(items).await?;
     add(&mut total, r, out);
     Ok(total)
 }
 
-/// Imports attendance areas for one school year from GeoJSON text.
-pub async fn catchments(
-    store: &dyn Store,
-    text: &str,
-    school_field: &str,
-    year: &str,
-    out: &mut dyn Reporter,
-) -> Result<ImportSummary, ImportError> {
-    let year = SchoolYear::parse(year).ok_or_else(|| ImportError::Year(year.to_owned()))?;
-    let schools: HashMap<String, uuid::Uuid> = store
+/// The schools the store holds, by district id.
+pub async fn school_ids(store: &dyn Store) -> Result<HashMap<String, uuid::Uuid>, ImportError> {
+    Ok(store
         .schools()
         .await?
         .into_iter()
         .map(|s| (s.external_id, s.id))
-        .collect();
-    let parsed = parse_catchments(text, school_field, &year, &schools)?;
+        .collect())
+}
+
+/// Reads attendance areas for one school year against the store's schools.
+pub async fn read_catchments(
+    store: &dyn Store,
+    table: Table,
+    key: &AreaKey,
+    year: &str,
+) -> Result<Parsed<crate::domain::Catchment>, ImportError> {
+    let year = SchoolYear::parse(year).ok_or_else(|| ImportError::Year(year.to_owned()))?;
+    let schools = school_ids(store).await?;
+    Ok(parse_catchments(table, key, &year, &schools))
+}
+
+/// Imports attendance areas for one school year read from a file.
+pub async fn catchments(
+    store: &dyn Store,
+    table: Table,
+    key: &AreaKey,
+    year: &str,
+    out: &mut dyn Reporter,
+) -> Result<ImportSummary, ImportError> {
+    let parsed = read_catchments(store, table, key, year).await?;
+    let (skipped, warnings) = report(&parsed, out);
+    let mut total = write_catchments(store, &parsed.items, out).await?;
+    total.skipped += skipped;
+    total.warnings += warnings;
+    Ok(total)
+}
+
+/// Writes attendance areas already read.
+pub async fn write_catchments(
+    store: &dyn Store,
+    items: &[crate::domain::Catchment],
+    out: &mut dyn Reporter,
+) -> Result<ImportSummary, ImportError> {
     let mut total = ImportSummary::default();
-    (total.skipped, total.warnings) = report(&parsed, out);
-    add(
-        &mut total,
-        store.upsert_catchments(&parsed.items).await?,
-        out,
-    );
+    add(&mut total, store.upsert_catchments(items).await?, out);
     Ok(total)
 }

@@ -173,6 +173,8 @@ pub struct HistoryEntry {
 pub struct UpsertReport {
     pub inserted: usize,
     pub updated: usize,
+    /// Rows that matched one already stored and were identical: not written.
+    pub unchanged: usize,
     /// Listings an import matched but left alone because an organization owns
     /// them (their provenance, `source/source_id` or the id).
     pub kept: Vec<String>,

@@ -29,9 +29,9 @@ mod rows;
 mod users;
 
 use rows::{
-    AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSETS, SELECT_ASSETS_BY_IDS,
-    SELECT_ASSETS_BY_STATUS, SELECT_ASSETS_PAGE, SchoolRow, UPDATE_ASSET, UPSERT_BY_ID,
-    UPSERT_BY_SOURCE, bind_asset,
+    AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSET_BY_SOURCE, SELECT_ASSETS,
+    SELECT_ASSETS_BY_IDS, SELECT_ASSETS_BY_STATUS, SELECT_ASSETS_PAGE, SchoolRow, UPDATE_ASSET,
+    UPSERT_BY_ID, UPSERT_BY_SOURCE, bind_asset,
 };
 
 type RevisionRow = (Uuid, Uuid, Json<Value>, DateTime<Utc>);
@@ -150,6 +150,30 @@ impl Store for PostgresStore {
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
         for a in assets {
+            // A listing identical to the one stored is left alone (its
+            // updated_at and version stay).
+            let existing: Option<AssetRow> = match &a.fields.source_id {
+                Some(sid) => {
+                    sqlx::query_as(SELECT_ASSET_BY_SOURCE)
+                        .bind(&a.fields.source)
+                        .bind(sid)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+                None => {
+                    sqlx::query_as(SELECT_ASSET)
+                        .bind(a.id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                }
+            };
+            if let Some(Ok(old)) = existing.map(Asset::try_from)
+                && old.fields == a.fields
+                && old.status == a.status
+            {
+                report.unchanged += 1;
+                continue;
+            }
             let sql = if a.fields.source_id.is_some() {
                 UPSERT_BY_SOURCE
             } else {
@@ -195,9 +219,10 @@ impl Store for PostgresStore {
         let mut out = Vec::with_capacity(schools.len());
         let mut report = UpsertReport::default();
         for s in schools {
-            let (id, inserted): (Uuid, bool) = sqlx::query_as(
+            let written: Option<(Uuid, bool)> = sqlx::query_as(
                 "INSERT INTO schools (id, external_id, name, level, geom, extra) VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7) \
                  ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
+                 WHERE (schools.name, schools.level, ST_AsBinary(schools.geom), schools.extra) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, ST_AsBinary(EXCLUDED.geom), EXCLUDED.extra) \
                  RETURNING id, (xmax = 0) AS inserted",
             )
             .bind(s.id)
@@ -207,8 +232,12 @@ impl Store for PostgresStore {
             .bind(s.location.lon())
             .bind(s.location.lat())
             .bind(Json(&s.extra))
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            let Some((id, inserted)) = written else {
+                report.unchanged += 1;
+                continue;
+            };
             report.count(inserted);
             let mut stored = s.clone();
             stored.id = id;
@@ -484,18 +513,22 @@ impl Store for PostgresStore {
             crate::encode::write_multipolygon(&mut geometry, &c.geometry);
             let geometry =
                 String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let (inserted,): (bool,) = sqlx::query_as(
+            let written: Option<(bool,)> = sqlx::query_as(
                 "INSERT INTO catchments (id, school_id, year, geom) VALUES ($1, $2, $3, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($4), 4326))) \
                  ON CONFLICT (school_id, year) DO UPDATE SET id = EXCLUDED.id, geom = EXCLUDED.geom \
+                 WHERE catchments.id <> EXCLUDED.id OR NOT ST_OrderingEquals(catchments.geom, EXCLUDED.geom) \
                  RETURNING (xmax = 0) AS inserted",
             )
             .bind(c.id)
             .bind(c.school_id)
             .bind(c.year.as_str())
             .bind(geometry)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            report.count(inserted);
+            match written {
+                Some((inserted,)) => report.count(inserted),
+                None => report.unchanged += 1,
+            }
         }
         tx.commit().await?;
         Ok(report)

@@ -43,6 +43,9 @@ pub(super) const SELECT_ASSETS_BY_STATUS: &str = select_assets!("WHERE status = 
 pub(super) const SELECT_ASSETS_PAGE: &str =
     select_assets!("WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3");
 pub(super) const SELECT_ASSET: &str = select_assets!("WHERE id = $1");
+/// An asset by its provenance: `$1` source (or null), `$2` the source's id.
+pub(super) const SELECT_ASSET_BY_SOURCE: &str =
+    select_assets!("WHERE coalesce(source, '') = coalesce($1, '') AND source_id = $2");
 pub(super) const SELECT_ASSETS_BY_IDS: &str = select_assets!("WHERE id = ANY($1)");
 
 /// A new asset row.

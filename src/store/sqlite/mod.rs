@@ -210,6 +210,19 @@ impl Store for SqliteStore {
                     continue;
                 }
                 Some((id, created, false)) => {
+                    // A listing identical to the one stored is left alone
+                    // (its updated_at and version stay).
+                    let old: Option<AssetRow> = sqlx::query_as(SELECT_ASSET)
+                        .bind(&id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(Ok(old)) = old.map(Asset::try_from)
+                        && old.fields == a.fields
+                        && old.status == a.status
+                    {
+                        report.unchanged += 1;
+                        continue;
+                    }
                     stored.id = uuid(&id)?;
                     stored.created_at = time(&created)?;
                     write_asset(&mut tx, &stored, false).await?;
@@ -245,14 +258,28 @@ impl Store for SqliteStore {
         let mut out = Vec::with_capacity(schools.len());
         let mut report = UpsertReport::default();
         for s in schools {
-            let existing: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM schools WHERE external_id = ?1")
-                    .bind(&s.external_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let existing: Option<SchoolRow> = sqlx::query_as(
+                "SELECT id, external_id, name, level, lon, lat, extra FROM schools WHERE external_id = ?1",
+            )
+            .bind(&s.external_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let mut stored = s.clone();
+            let existing = existing.map(|row| {
+                let id = row.id_text().to_owned();
+                (id, School::try_from(row))
+            });
+            if let Some((_, Ok(old))) = &existing
+                && old.name == s.name
+                && old.level == s.level
+                && old.location == s.location
+                && old.extra == s.extra
+            {
+                report.unchanged += 1;
+                continue;
+            }
             let sql = match existing {
-                Some((id,)) => {
+                Some((id, _)) => {
                     stored.id = uuid(&id)?;
                     report.updated += 1;
                     "UPDATE schools SET external_id = ?2, name = ?3, level = ?4, lon = ?5, lat = ?6, extra = ?7 WHERE id = ?1"
@@ -530,6 +557,17 @@ impl Store for SqliteStore {
             crate::encode::write_multipolygon(&mut geometry, &c.geometry);
             let geometry =
                 String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let stored: Option<(String, String)> = sqlx::query_as(
+                "SELECT id, geometry FROM catchments WHERE school_id = ?1 AND year = ?2",
+            )
+            .bind(c.school_id.to_string())
+            .bind(c.year.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if stored.is_some_and(|(id, g)| id == c.id.to_string() && g == geometry) {
+                report.unchanged += 1;
+                continue;
+            }
             let replaced = sqlx::query("DELETE FROM catchments WHERE school_id = ?1 AND year = ?2")
                 .bind(c.school_id.to_string())
                 .bind(c.year.as_str())

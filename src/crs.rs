@@ -68,8 +68,7 @@ impl Crs {
         Self {
             code: Some(4326),
             name: "EPSG:4326 (WGS 84)".into(),
-            #[allow(clippy::unwrap_used)] // a constant definition proj4rs reads
-            proj: Proj::from_proj_string(WGS84).unwrap(),
+            proj: WGS84_PROJ.clone(),
             wgs84: true,
         }
     }
@@ -172,13 +171,12 @@ impl Crs {
         if self.wgs84 {
             return Ok((x, y));
         }
-        let wgs84 = wgs84_proj();
         let mut p = if self.is_geographic() {
             (x.to_radians(), y.to_radians(), 0.0)
         } else {
             (x, y, 0.0)
         };
-        proj4rs::transform::transform(&self.proj, &wgs84, &mut p)
+        proj4rs::transform::transform(&self.proj, &WGS84_PROJ, &mut p)
             .map_err(|e| CrsError::Transform(x, y, e.to_string()))?;
         let (lon, lat) = (p.0.to_degrees(), p.1.to_degrees());
         if lon.is_finite() && lat.is_finite() {
@@ -193,9 +191,8 @@ impl Crs {
         if self.wgs84 {
             return Ok((lon, lat));
         }
-        let wgs84 = wgs84_proj();
         let mut p = (lon.to_radians(), lat.to_radians(), 0.0);
-        proj4rs::transform::transform(&wgs84, &self.proj, &mut p)
+        proj4rs::transform::transform(&WGS84_PROJ, &self.proj, &mut p)
             .map_err(|e| CrsError::Transform(lon, lat, e.to_string()))?;
         let (x, y) = if self.is_geographic() {
             (p.0.to_degrees(), p.1.to_degrees())
@@ -222,10 +219,11 @@ impl Crs {
     }
 }
 
-fn wgs84_proj() -> Proj {
+/// WGS84's projection, read once: every transform goes through it.
+static WGS84_PROJ: std::sync::LazyLock<Proj> = std::sync::LazyLock::new(|| {
     #[allow(clippy::unwrap_used)] // a constant definition proj4rs reads
     Proj::from_proj_string(WGS84).unwrap()
-}
+});
 
 /// A proj4rs projection from a proj string, with the NAD83 datums shifted as
 /// PROJ shifts them.

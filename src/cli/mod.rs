@@ -109,8 +109,9 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             }
             let store = open(&db.database_url).await?;
             let service = Service::without_index(store);
-            let mut s = run::write_assets(&service, parsed.items, &mut Stderr, true).await?;
-            (s.skipped, s.warnings) = (s.skipped + parsed.skipped.len(), parsed.warnings.len());
+            let s = run::write_assets(&service, &parsed.items, &mut Stderr, true)
+                .await?
+                .and_read(&parsed);
             print("assets", &s);
         }
         ImportCommand::Schools {
@@ -131,8 +132,9 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 return Ok(());
             }
             let store = open(&db.database_url).await?;
-            let mut s = run::write_schools(store.as_ref(), &parsed.items, &mut Stderr).await?;
-            (s.skipped, s.warnings) = (s.skipped + parsed.skipped.len(), parsed.warnings.len());
+            let s = run::write_schools(store.as_ref(), &parsed.items, &mut Stderr)
+                .await?
+                .and_read(&parsed);
             print("schools", &s);
         }
         ImportCommand::Hsds { path, source, db } => {
@@ -220,8 +222,9 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             if !decide("attendance areas", &parsed, &file)? {
                 return Ok(());
             }
-            let mut s = run::write_catchments(store.as_ref(), &parsed.items, &mut Stderr).await?;
-            (s.skipped, s.warnings) = (s.skipped + parsed.skipped.len(), parsed.warnings.len());
+            let s = run::write_catchments(store.as_ref(), &parsed.items, &mut Stderr)
+                .await?
+                .and_read(&parsed);
             print("catchments", &s);
         }
     }

@@ -50,7 +50,9 @@ pub fn from_tables(dir: &Path, source: &str) -> Result<Imported, ImportError> {
             .into_iter()
             .filter_map(|r| r.get("id").cloned().map(|id| (id, r)))
             .collect();
-    let services: HashMap<String, HashMap<String, String>> =
+    // In id order: a location's services (Ohana names the location on the
+    // service) come out the same on every import.
+    let services: BTreeMap<String, HashMap<String, String>> =
         table(dir, &["services.csv", "service.csv"])?
             .into_iter()
             .filter_map(|r| r.get("id").cloned().map(|id| (id, r)))

@@ -27,6 +27,15 @@ pub struct ImportSummary {
     pub unchanged: usize,
 }
 
+impl ImportSummary {
+    /// Adds what reading the file skipped and warned about to what writing did.
+    pub fn and_read<T>(mut self, parsed: &Parsed<T>) -> Self {
+        self.skipped += parsed.skipped.len();
+        self.warnings += parsed.warnings.len();
+        self
+    }
+}
+
 /// Where an import reports its skipped features and warnings.
 pub trait Reporter {
     fn line(&mut self, line: &str);
@@ -104,17 +113,16 @@ pub async fn assets(
     show_progress: bool,
 ) -> Result<ImportSummary, ImportError> {
     let parsed = parse_assets(table, fields);
-    let (skipped, warnings) = report(&parsed, out);
-    let mut total = write_assets(service, parsed.items, out, show_progress).await?;
-    total.skipped += skipped;
-    total.warnings += warnings;
-    Ok(total)
+    report(&parsed, out);
+    Ok(write_assets(service, &parsed.items, out, show_progress)
+        .await?
+        .and_read(&parsed))
 }
 
 /// Writes assets already read; the lines it reports are listings it kept.
 pub async fn write_assets(
     service: &Service,
-    items: Vec<crate::domain::Asset>,
+    items: &[crate::domain::Asset],
     out: &mut dyn Reporter,
     show_progress: bool,
 ) -> Result<ImportSummary, ImportError> {
@@ -137,11 +145,10 @@ pub async fn schools(
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
     let parsed = parse_schools(table, fields);
-    let (skipped, warnings) = report(&parsed, out);
-    let mut total = write_schools(store, &parsed.items, out).await?;
-    total.skipped += skipped;
-    total.warnings += warnings;
-    Ok(total)
+    report(&parsed, out);
+    Ok(write_schools(store, &parsed.items, out)
+        .await?
+        .and_read(&parsed))
 }
 
 /// Writes school sites already read.
@@ -187,11 +194,10 @@ pub async fn catchments(
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
     let parsed = read_catchments(store, table, key, year).await?;
-    let (skipped, warnings) = report(&parsed, out);
-    let mut total = write_catchments(store, &parsed.items, out).await?;
-    total.skipped += skipped;
-    total.warnings += warnings;
-    Ok(total)
+    report(&parsed, out);
+    Ok(write_catchments(store, &parsed.items, out)
+        .await?
+        .and_read(&parsed))
 }
 
 /// Writes attendance areas already read.

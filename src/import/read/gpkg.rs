@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{Declared, Raw, ReadOptions, Row, number, refuse, wkb};
+use super::{Declared, Raw, ReadOptions, Row, choose_layer, number, refuse, wkb};
 use crate::crs::Crs;
 use crate::import::ImportError;
 
@@ -37,26 +37,7 @@ pub(super) async fn read(
     .fetch_all(&mut conn)
     .await
     .map_err(not_gpkg)?;
-    let layer = match (&options.layer, layers.as_slice()) {
-        (_, []) => return Err(refuse(file, "holds no feature table")),
-        (Some(l), _) => layers.iter().find(|n| *n == l).cloned().ok_or_else(|| {
-            refuse(
-                file,
-                format!("holds no layer {l:?} (its layers: {})", layers.join(", ")),
-            )
-        })?,
-        (None, [one]) => one.clone(),
-        (None, many) => {
-            return Err(refuse(
-                file,
-                format!(
-                    "holds {} layers ({}): name one with --layer",
-                    many.len(),
-                    many.join(", ")
-                ),
-            ));
-        }
-    };
+    let layer = choose_layer(file, options.layer.as_deref(), &layers)?;
     let (column, srs_id): (String, i64) = sqlx::query_as(
         "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
     )

@@ -180,6 +180,33 @@ pub(crate) fn refuse(file: &str, reason: impl std::fmt::Display) -> ImportError 
     }
 }
 
+/// The one layer of a file holding several (a GeoPackage, a zip of
+/// Shapefiles): the one `--layer` names, or the only one there is.
+pub(crate) fn choose_layer(
+    file: &str,
+    wanted: Option<&str>,
+    layers: &[String],
+) -> Result<String, ImportError> {
+    match (wanted, layers) {
+        (_, []) => Err(refuse(file, "holds no layer of features")),
+        (Some(l), _) => layers.iter().find(|n| *n == l).cloned().ok_or_else(|| {
+            refuse(
+                file,
+                format!("holds no layer {l:?} (its layers: {})", layers.join(", ")),
+            )
+        }),
+        (None, [one]) => Ok(one.clone()),
+        (None, many) => Err(refuse(
+            file,
+            format!(
+                "holds {} layers ({}): name one with --layer",
+                many.len(),
+                many.join(", ")
+            ),
+        )),
+    }
+}
+
 /// Reads a file of any supported format.
 pub async fn read(path: &Path, options: &ReadOptions) -> Result<Table, ImportError> {
     let file = path
@@ -257,13 +284,13 @@ fn finish(
     let unit = raw.unit;
     if let Some((crs, _)) = &crs {
         for row in &mut raw.rows {
-            if let Ok(Some(g)) = &mut row.geometry {
-                let taken = std::mem::replace(g, Geometry::Point(geo::Point::new(0.0, 0.0)));
-                row.geometry = crs
-                    .geometry_to_wgs84(taken)
+            row.geometry = match std::mem::replace(&mut row.geometry, Ok(None)) {
+                Ok(Some(g)) => crs
+                    .geometry_to_wgs84(g)
                     .map(Some)
-                    .map_err(|e| format!("{e} (from {crs})"));
-            }
+                    .map_err(|e| format!("{e} (from {crs})")),
+                other => other,
+            };
         }
     }
     Ok(Table {

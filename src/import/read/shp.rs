@@ -8,7 +8,7 @@ use std::path::Path;
 use geo::Geometry;
 use serde_json::{Map, Value};
 
-use super::{Declared, Encoding, Raw, ReadOptions, Row, number, refuse};
+use super::{Declared, Encoding, Raw, ReadOptions, Row, choose_layer, number, refuse};
 use crate::crs::Crs;
 use crate::import::ImportError;
 
@@ -192,48 +192,19 @@ fn from_zip(path: &Path, file: &str, options: &ReadOptions) -> Result<Layer, Imp
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
         .collect();
-    let layers: Vec<&String> = names
+    let stems: Vec<String> = names
         .iter()
         .filter(|n| n.to_ascii_lowercase().ends_with(".shp") && !n.starts_with("__MACOSX"))
+        .map(|n| n[..n.len() - 4].to_owned())
         .collect();
-    let stem_of = |n: &str| n[..n.len() - 4].to_owned();
-    let chosen = match (&options.layer, layers.as_slice()) {
-        (_, []) => return Err(refuse(file, "holds no .shp")),
-        (Some(l), _) => layers
+    // `--layer` names a layer by its path in the zip or by its file name.
+    let wanted = options.layer.as_deref().map(|l| {
+        stems
             .iter()
-            .find(|n| {
-                let stem = stem_of(n);
-                stem == *l || stem.rsplit('/').next() == Some(l.as_str())
-            })
-            .map(|n| stem_of(n))
-            .ok_or_else(|| {
-                refuse(
-                    file,
-                    format!(
-                        "holds no layer {l:?} (its layers: {})",
-                        layers
-                            .iter()
-                            .map(|n| stem_of(n))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?,
-        (None, [one]) => stem_of(one),
-        (None, many) => {
-            return Err(refuse(
-                file,
-                format!(
-                    "holds {} layers ({}): name one with --layer",
-                    many.len(),
-                    many.iter()
-                        .map(|n| stem_of(n))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-    };
+            .find(|s| s.rsplit('/').next() == Some(l))
+            .map_or(l, String::as_str)
+    });
+    let chosen = choose_layer(file, wanted, &stems)?;
     let mut take = |ext: &str| -> Result<Option<Vec<u8>>, ImportError> {
         let Some(name) = names.iter().find(|n| {
             n.len() == chosen.len() + 4

@@ -119,7 +119,7 @@ pub(super) fn read_xlsx(
     let range = book
         .worksheet_range(&sheet)
         .map_err(|e| refuse(file, format!("sheet {sheet:?}: {e}")))?;
-    let Some((top, left)) = range.start() else {
+    let Some((top, _)) = range.start() else {
         return rows_of(
             Sheet {
                 headers: Vec::new(),
@@ -151,7 +151,6 @@ pub(super) fn read_xlsx(
         .map(|c| c.to_string().trim().to_owned())
         .collect();
     check_headers(&headers, file)?;
-    let _ = left;
     let mut records = Vec::new();
     for (i, cells) in rows.enumerate() {
         let n = top as usize + i + 2;
@@ -390,10 +389,7 @@ fn rows_of(sheet: Sheet, file: &str, options: &ReadOptions) -> Result<Raw, Impor
         }
         None => Declared::Unknown("no coordinate columns".into()),
         Some(_) if in_degrees => Declared::Wgs84("longitude/latitude columns in degrees"),
-        Some((x, y)) if !beyond_degrees => {
-            let _ = (x, y);
-            Declared::Wgs84("x/y columns holding degrees")
-        }
+        Some(_) if !beyond_degrees => Declared::Wgs84("x/y columns holding degrees"),
         Some((x, y)) => Declared::Unknown(format!(
             "columns {:?}/{:?} hold projected coordinates, not degrees",
             headers[x], headers[y]

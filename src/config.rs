@@ -309,6 +309,19 @@ pub enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Every import recorded (newest first): who, when, which file, what it did.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Undo one import whole: what it added is deleted, what it changed is put
+    /// back (an asset changed since is left as it is, and said).
+    Undo {
+        /// The import's id, as `import list` shows it.
+        id: uuid::Uuid,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Attendance areas for one school year, matched to the schools already
     /// imported by id (`--school-field`) or by name (`--school-name-field`).
     Catchments {

@@ -510,7 +510,7 @@ async fn bbox_across_the_antimeridian(b: Backend) {
         common::asset(ids[2], 0.0, 0.0, "park", "Greenwich"),
         common::asset(ids[3], 180.0, 1.0, "park", "on the line"),
     ];
-    store.upsert_assets(&assets).await.expect("insert");
+    store.upsert_assets(&assets, None).await.expect("insert");
     assetmap::sync::reload(store.as_ref(), &index)
         .await
         .expect("reload");

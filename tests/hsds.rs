@@ -242,7 +242,7 @@ async fn the_api_export_streams_every_approved_asset_once(b: Backend) {
         a.status = assetmap::domain::Status::Pending;
         assets.push(a);
     }
-    store.upsert_assets(&assets).await.expect("insert");
+    store.upsert_assets(&assets, None).await.expect("insert");
     let (_, _, state) = common::app(&db.url, false).await;
     let router = assetmap::http::router(state);
     let (status, headers, _) = common::call(&router, "GET", "/export/hsds.json", &[]).await;

@@ -10,7 +10,7 @@ use anyhow::Context;
 
 use crate::config::{ExportCommand, FileArgs, ImportCommand, JoinArgs};
 use crate::export::{Export, Format};
-use crate::import::names::Names;
+use crate::import::job::{self, AreaField, Kind, Prepared};
 use crate::import::run::{self, ImportSummary, Stderr};
 use crate::import::{AreaKey, AssetProperties, SchoolProperties};
 use crate::index::{AssetQuery, Filters};
@@ -49,34 +49,76 @@ async fn read_file(args: &FileArgs) -> anyhow::Result<crate::import::Table> {
 /// Reports what reading found, and decides whether to write: never on a dry
 /// run, never when nothing can be imported, and not when some rows cannot be
 /// unless `--allow-partial` accepts it.
-fn decide<T>(
-    what: &str,
-    parsed: &crate::import::Parsed<T>,
-    args: &FileArgs,
-) -> anyhow::Result<bool> {
-    let (skipped, _) = run::report(parsed, &mut Stderr);
-    let total = parsed.items.len() + skipped;
+fn decide(what: &str, prepared: &Prepared, args: &FileArgs) -> anyhow::Result<bool> {
+    let (skipped, warnings, unit) = prepared.report();
+    for (n, reason) in skipped {
+        eprintln!("skipped {unit} {n}: {reason}");
+    }
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let skipped = skipped.len();
+    let total = prepared.len() + skipped;
     if args.dry_run {
         eprintln!(
-            "dry run: {} of {total} {}s would be imported as {what}, {skipped} skipped; nothing was written",
-            parsed.items.len(),
-            parsed.unit
+            "dry run: {} of {total} {unit}s would be imported as {what}, {skipped} skipped; nothing was written",
+            prepared.len(),
         );
         return Ok(false);
     }
     anyhow::ensure!(
-        !parsed.items.is_empty(),
-        "nothing to import: none of the {total} {}s of {} could be read as {what} (see above); nothing was written",
-        parsed.unit,
+        !prepared.is_empty(),
+        "nothing to import: none of the {total} {unit}s of {} could be read as {what} (see above); nothing was written",
         args.file.display()
     );
     anyhow::ensure!(
         skipped == 0 || args.allow_partial,
-        "{skipped} of {total} {}s cannot be imported (see above); nothing was written. Fix them, or pass --allow-partial to import the other {}",
-        parsed.unit,
-        parsed.items.len()
+        "{skipped} of {total} {unit}s cannot be imported (see above); nothing was written. Fix them, or pass --allow-partial to import the other {}",
+        prepared.len()
     );
     Ok(true)
+}
+
+/// Reads a file as `kind`, reports, and (unless it is a dry run or refused)
+/// writes it under a new import record.
+async fn import_file(file: &FileArgs, kind: Kind, what: &str, db: &str) -> anyhow::Result<()> {
+    let table = read_file(file).await?;
+    let store = open(db).await?;
+    let prepared = job::prepare(store.as_ref(), table, &kind).await?;
+    if !decide(what, &prepared, file)? {
+        return Ok(());
+    }
+    let record = run::begin(store.as_ref(), kind.name(), &file.file, &who()).await?;
+    let service = Service::without_index(store);
+    let (record, s) = prepared.write(&service, record, &mut Stderr, true).await?;
+    print(kind.name(), &s);
+    eprintln!(
+        "recorded as import {} (undo it with: assetmap import undo {})",
+        record.id, record.id
+    );
+    Ok(())
+}
+
+/// Who runs an import from the command line, for its record.
+fn who() -> String {
+    match std::env::var("USER") {
+        Ok(u) if !u.is_empty() => format!("command line ({u})"),
+        _ => "command line".to_owned(),
+    }
+}
+
+/// Stores an import's counts and says how to undo it.
+async fn close(
+    store: &dyn store::Store,
+    record: crate::store::ImportRecord,
+    s: &ImportSummary,
+) -> anyhow::Result<()> {
+    let record = run::finish(store, record, s).await?;
+    eprintln!(
+        "recorded as import {} (undo it with: assetmap import undo {})",
+        record.id, record.id
+    );
+    Ok(())
 }
 
 /// `assetmap import …`
@@ -90,7 +132,6 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             source,
             db,
         } => {
-            let table = read_file(&file).await?;
             let source = source.unwrap_or_else(|| {
                 file.file
                     .file_stem()
@@ -103,16 +144,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 id: id_field,
                 source,
             };
-            let parsed = crate::import::parse_assets(table, &fields);
-            if !decide("assets", &parsed, &file)? {
-                return Ok(());
-            }
-            let store = open(&db.database_url).await?;
-            let service = Service::without_index(store);
-            let s = run::write_assets(&service, &parsed.items, &mut Stderr, true)
-                .await?
-                .and_read(&parsed);
-            print("assets", &s);
+            import_file(&file, Kind::Assets(fields), "assets", &db.database_url).await?;
         }
         ImportCommand::Schools {
             file,
@@ -121,21 +153,12 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             level_field,
             db,
         } => {
-            let table = read_file(&file).await?;
             let fields = SchoolProperties {
                 id: id_field,
                 name: name_field,
                 level: level_field,
             };
-            let parsed = crate::import::parse_schools(table, &fields);
-            if !decide("schools", &parsed, &file)? {
-                return Ok(());
-            }
-            let store = open(&db.database_url).await?;
-            let s = run::write_schools(store.as_ref(), &parsed.items, &mut Stderr)
-                .await?
-                .and_read(&parsed);
-            print("schools", &s);
+            import_file(&file, Kind::Schools(fields), "schools", &db.database_url).await?;
         }
         ImportCommand::Hsds { path, source, db } => {
             let source = source.unwrap_or_else(|| {
@@ -168,22 +191,22 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 );
             }
             let store = open(&db.database_url).await?;
-            let (_, r) = Service::without_index(store)
-                .import_assets(&imported.assets)
+            let record = run::begin(store.as_ref(), "hsds", &path, &who()).await?;
+            let (_, r) = Service::without_index(store.clone())
+                .import_assets(&imported.assets, Some(record.id))
                 .await?;
             for k in &r.kept {
                 eprintln!("{}", crate::import::run::kept_line(k));
             }
-            print(
-                "hsds",
-                &ImportSummary {
-                    inserted: r.inserted,
-                    updated: r.updated,
-                    skipped: imported.skipped.len() + r.kept.len(),
-                    warnings: imported.warnings.len(),
-                    unchanged: r.unchanged,
-                },
-            );
+            let s = ImportSummary {
+                inserted: r.inserted,
+                updated: r.updated,
+                skipped: imported.skipped.len() + r.kept.len(),
+                warnings: imported.warnings.len(),
+                unchanged: r.unchanged,
+            };
+            print("hsds", &s);
+            close(store.as_ref(), record, &s).await?;
         }
         ImportCommand::Catchments {
             file,
@@ -193,39 +216,64 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             year,
             db,
         } => {
-            let table = read_file(&file).await?;
-            let store = open(&db.database_url).await?;
             let key = match (school_field, school_name_field) {
-                (Some(field), _) => AreaKey::Id(field),
-                (None, Some(field)) => {
-                    let schools = store.schools().await?;
-                    let explicit = match &school_map {
-                        Some(path) => {
-                            let known = |id: &str| schools.iter().any(|s| s.external_id == id);
-                            crate::import::names::read_map(&run::read(path)?, &known)
-                                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-                        }
-                        None => Default::default(),
-                    };
-                    let names = Names::new(
-                        schools
-                            .into_iter()
-                            .map(|s| (s.external_id, s.name))
-                            .collect(),
-                        explicit,
-                    );
-                    AreaKey::Name { field, names }
-                }
+                (Some(field), _) => AreaField::Id(field),
+                (None, Some(field)) => AreaField::Name {
+                    field,
+                    map: match &school_map {
+                        Some(path) => Some(run::read(path)?),
+                        None => None,
+                    },
+                },
                 (None, None) => anyhow::bail!("give --school-field or --school-name-field"),
             };
-            let parsed = run::read_catchments(store.as_ref(), table, &key, &year).await?;
-            if !decide("attendance areas", &parsed, &file)? {
-                return Ok(());
+            let kind = Kind::Catchments { key, year };
+            import_file(&file, kind, "attendance areas", &db.database_url).await?;
+        }
+        ImportCommand::List { db } => {
+            let store = open(&db.database_url).await?;
+            let imports = store.imports().await?;
+            if imports.is_empty() {
+                eprintln!("no imports recorded");
             }
-            let s = run::write_catchments(store.as_ref(), &parsed.items, &mut Stderr)
-                .await?
-                .and_read(&parsed);
-            print("catchments", &s);
+            println!("id\tat\tkind\tfile\tby\tinserted\tupdated\tunchanged\tskipped\tundone");
+            for r in imports {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    r.id,
+                    r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    r.kind,
+                    r.file,
+                    r.by,
+                    r.inserted,
+                    r.updated,
+                    r.unchanged,
+                    r.skipped,
+                    r.undone_at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        ImportCommand::Undo { id, db } => {
+            let store = open(&db.database_url).await?;
+            let done = match Service::without_index(store).undo_import(id).await {
+                Err(crate::store::StoreError::NotFound) => {
+                    anyhow::bail!("no import {id} is recorded (see: assetmap import list)")
+                }
+                other => other?,
+            };
+            for k in &done.kept {
+                eprintln!("kept {k}");
+            }
+            eprintln!(
+                "import {id} undone: {} assets deleted, {} put back, {} kept; {} schools and {} attendance areas deleted or put back",
+                done.deleted.len(),
+                done.restored.len(),
+                done.kept.len(),
+                done.schools,
+                done.catchments
+            );
         }
     }
     Ok(())

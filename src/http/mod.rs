@@ -7,7 +7,8 @@
 //!   catchment join; `export`: whole-collection downloads;
 //! - `partnerships`: a school's partnerships; `gaps`: the gap analysis by pillar
 //!   and domain, per school and for the district;
-//! - `audit`: the audit log for admins;
+//! - `audit`: the audit log for admins; `imports`: the import page's uploads,
+//!   the record of imports and undo;
 //! - `write`: asset writes; `review`: the review queue, approve/reject, history;
 //!   `signup`: organizations' sign-up; `suggestions`: families' suggestions;
 //! - `web`: the map, registration and review pages and their static files.
@@ -40,6 +41,7 @@ pub mod export;
 pub mod gaps;
 pub mod geojson;
 pub mod health;
+pub mod imports;
 pub mod items;
 pub mod lang;
 pub mod limit;
@@ -221,6 +223,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(gaps::routes())
         .merge(review::routes())
         .merge(audit::routes())
+        .merge(imports::routes())
         .merge(signup::routes())
         .merge(suggestions::routes())
         .merge(export::routes())

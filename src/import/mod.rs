@@ -14,6 +14,7 @@ use crate::domain::asset::MODEL_PROPERTIES;
 
 mod areas;
 mod assets;
+pub mod job;
 pub mod names;
 pub mod read;
 pub mod run;

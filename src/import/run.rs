@@ -11,7 +11,7 @@ use super::{
 };
 use crate::domain::SchoolYear;
 use crate::service::Service;
-use crate::store::{Store, UpsertReport};
+use crate::store::{ImportRecord, Store, UpsertReport};
 
 /// Rows written per transaction.
 const BATCH: usize = 2_000;
@@ -36,8 +36,47 @@ impl ImportSummary {
     }
 }
 
+impl ImportSummary {
+    /// Puts these counts on an import's record.
+    pub fn onto(&self, record: &mut ImportRecord) {
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        record.inserted = n(self.inserted);
+        record.updated = n(self.updated);
+        record.unchanged = n(self.unchanged);
+        record.skipped = n(self.skipped);
+        record.warnings = n(self.warnings);
+    }
+}
+
+/// Records an import as it starts: the record its writes are journalled under.
+pub async fn begin(
+    store: &dyn Store,
+    kind: &str,
+    file: &std::path::Path,
+    by: &str,
+) -> Result<ImportRecord, ImportError> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    let record = ImportRecord::new(kind, &name, by);
+    store.begin_import(&record).await?;
+    Ok(record)
+}
+
+/// Stores an import's final counts on its record.
+pub async fn finish(
+    store: &dyn Store,
+    mut record: ImportRecord,
+    summary: &ImportSummary,
+) -> Result<ImportRecord, ImportError> {
+    summary.onto(&mut record);
+    store.finish_import(&record).await?;
+    Ok(record)
+}
+
 /// Where an import reports its skipped features and warnings.
-pub trait Reporter {
+pub trait Reporter: Send {
     fn line(&mut self, line: &str);
 }
 
@@ -114,22 +153,25 @@ pub async fn assets(
 ) -> Result<ImportSummary, ImportError> {
     let parsed = parse_assets(table, fields);
     report(&parsed, out);
-    Ok(write_assets(service, &parsed.items, out, show_progress)
-        .await?
-        .and_read(&parsed))
+    Ok(
+        write_assets(service, &parsed.items, None, out, show_progress)
+            .await?
+            .and_read(&parsed),
+    )
 }
 
 /// Writes assets already read; the lines it reports are listings it kept.
 pub async fn write_assets(
     service: &Service,
     items: &[crate::domain::Asset],
+    journal: Option<uuid::Uuid>,
     out: &mut dyn Reporter,
     show_progress: bool,
 ) -> Result<ImportSummary, ImportError> {
     let mut total = ImportSummary::default();
     let bar = progress(items.len(), show_progress);
     for chunk in items.chunks(BATCH) {
-        let (_, r) = service.import_assets(chunk).await?;
+        let (_, r) = service.import_assets(chunk, journal).await?;
         add(&mut total, r, out);
         bar.inc(chunk.len() as u64);
     }
@@ -146,7 +188,7 @@ pub async fn schools(
 ) -> Result<ImportSummary, ImportError> {
     let parsed = parse_schools(table, fields);
     report(&parsed, out);
-    Ok(write_schools(store, &parsed.items, out)
+    Ok(write_schools(store, &parsed.items, None, out)
         .await?
         .and_read(&parsed))
 }
@@ -155,10 +197,11 @@ pub async fn schools(
 pub async fn write_schools(
     store: &dyn Store,
     items: &[crate::domain::School],
+    journal: Option<uuid::Uuid>,
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
     let mut total = ImportSummary::default();
-    let (_, r) = store.upsert_schools(items).await?;
+    let (_, r) = store.upsert_schools(items, journal).await?;
     add(&mut total, r, out);
     Ok(total)
 }
@@ -195,7 +238,7 @@ pub async fn catchments(
 ) -> Result<ImportSummary, ImportError> {
     let parsed = read_catchments(store, table, key, year).await?;
     report(&parsed, out);
-    Ok(write_catchments(store, &parsed.items, out)
+    Ok(write_catchments(store, &parsed.items, None, out)
         .await?
         .and_read(&parsed))
 }
@@ -204,9 +247,14 @@ pub async fn catchments(
 pub async fn write_catchments(
     store: &dyn Store,
     items: &[crate::domain::Catchment],
+    journal: Option<uuid::Uuid>,
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
     let mut total = ImportSummary::default();
-    add(&mut total, store.upsert_catchments(items).await?, out);
+    add(
+        &mut total,
+        store.upsert_catchments(items, journal).await?,
+        out,
+    );
     Ok(total)
 }

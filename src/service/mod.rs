@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::domain::validate::Violation;
 use crate::domain::{Asset, Role, User};
 use crate::index::Index;
-use crate::store::{Change, RowChange, Store, StoreError, UpsertReport};
+use crate::store::{Change, RowChange, Store, StoreError, Undone, UpsertReport};
 
 mod assets;
 mod features;
@@ -129,17 +129,51 @@ impl Service {
 
     /// Imports assets in one transaction (matched by provenance, else id), then
     /// indexes the stored versions.
+    /// With `journal`, the rows written are recorded under that import.
     pub async fn import_assets(
         &self,
         assets: &[Asset],
+        journal: Option<Uuid>,
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
-        let (stored, report) = self.store.upsert_assets(assets).await?;
+        let (stored, report) = self.store.upsert_assets(assets, journal).await?;
         if let Some(index) = &self.index {
             for a in &stored {
                 index.upsert_asset(a);
             }
         }
         Ok((stored, report))
+    }
+
+    /// Undoes an import whole in the store (see [`Store::undo_import`]), then
+    /// takes what it deleted and put back into the index.
+    pub async fn undo_import(&self, id: Uuid) -> Result<Undone, StoreError> {
+        let done = self.store.undo_import(id).await?;
+        if let Some(index) = &self.index {
+            for id in &done.deleted {
+                index.remove_asset(*id);
+            }
+            for a in &done.restored {
+                index.upsert_asset(a);
+            }
+            if done.schools + done.catchments > 0 {
+                self.reload_areas().await?;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Reads every school and area into the index again, after an import or
+    /// undo of them (nothing to do in a command-line process).
+    pub async fn reload_areas(&self) -> Result<(), StoreError> {
+        if let Some(index) = &self.index {
+            index.set_schools(self.store.schools().await?, self.store.catchments().await?);
+        }
+        Ok(())
+    }
+
+    /// The store behind the service, for reads.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
     }
 
     /// The stored asset (`NotFound` from the store when there is none).

@@ -22,11 +22,13 @@ use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
 mod decode;
 mod error;
+pub mod journal;
 pub mod postgres;
 pub mod sqlite;
 
 pub use decode::{Skipped, SkippedRow};
 pub use error::StoreError;
+pub use journal::{ImportRecord, Undone};
 
 /// One change to one asset, committed whole or not at all.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,24 +227,45 @@ pub trait Store: Send + Sync + 'static {
     /// (source, source_id) is already stored updates that row and keeps its id and
     /// creation time; otherwise it is matched by id. A matched row that an
     /// organization owns is never overwritten (counted in `kept`). Returns the
-    /// stored values.
+    /// stored values. With `journal`, each row written is recorded under that
+    /// import (see [`Store::begin_import`]) in the same transaction.
     async fn upsert_assets(
         &self,
         assets: &[Asset],
+        journal: Option<Uuid>,
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError>;
     /// Every school.
     async fn schools(&self) -> Result<Vec<School>, StoreError>;
     /// Inserts or updates schools keyed by external id, in one transaction.
-    /// Returns the stored values (with their ids).
+    /// Returns the stored values (with their ids). `journal` as for assets.
     async fn upsert_schools(
         &self,
         schools: &[School],
+        journal: Option<Uuid>,
     ) -> Result<(Vec<School>, UpsertReport), StoreError>;
     /// Every catchment of every year.
     async fn catchments(&self) -> Result<Vec<Catchment>, StoreError>;
-    /// Inserts or replaces catchments keyed by (school, year), in one transaction.
-    async fn upsert_catchments(&self, catchments: &[Catchment])
-    -> Result<UpsertReport, StoreError>;
+    /// Inserts or replaces catchments keyed by (school, year), in one
+    /// transaction. `journal` as for assets.
+    async fn upsert_catchments(
+        &self,
+        catchments: &[Catchment],
+        journal: Option<Uuid>,
+    ) -> Result<UpsertReport, StoreError>;
+    /// Records an import as it starts, so that the writes journalled under its
+    /// id can be undone even if it stops half-way.
+    async fn begin_import(&self, record: &ImportRecord) -> Result<(), StoreError>;
+    /// Stores an import's final counts.
+    async fn finish_import(&self, record: &ImportRecord) -> Result<(), StoreError>;
+    /// Every import, newest first.
+    async fn imports(&self) -> Result<Vec<ImportRecord>, StoreError>;
+    /// Undoes an import whole, in one transaction: deletes the rows it
+    /// inserted and puts back the ones it changed. An asset changed since, or
+    /// in a partnership, is left as it is (in `kept`). `NotFound` when there
+    /// is no such import; `Conflict` when it was undone already, when a later
+    /// import (not undone) wrote the same rows, or when a school it inserted
+    /// has attendance areas or partnerships of its own since.
+    async fn undo_import(&self, id: Uuid) -> Result<Undone, StoreError>;
     /// Adds a user with the hash of their token (and the schools of a `school`
     /// user), in one transaction.
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError>;

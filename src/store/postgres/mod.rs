@@ -17,16 +17,19 @@ use uuid::Uuid;
 
 use super::decode::{Skipped, SkippedRow, user};
 use super::{
-    AuditEntry, AuditRecord, Change, Counts, HistoryEntry, PartnershipChange, Revision,
-    RevisionChange, RowChange, Store, StoreError, UpsertReport,
+    AuditEntry, AuditRecord, Change, Counts, HistoryEntry, ImportRecord, PartnershipChange,
+    Revision, RevisionChange, RowChange, Store, StoreError, Undone, UpsertReport,
 };
 use crate::domain::organization::SignUp;
 use crate::domain::user::UserRecord;
 use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
+mod imports;
 mod partnerships;
 mod rows;
 mod users;
+
+use imports::{catchment_before, journal, school_before, snapshot};
 
 use rows::{
     AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSET_BY_SOURCE, SELECT_ASSETS,
@@ -145,7 +148,9 @@ impl Store for PostgresStore {
     async fn upsert_assets(
         &self,
         assets: &[Asset],
+        import: Option<Uuid>,
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
+        use crate::store::journal::{ASSET, Snapshot};
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
@@ -167,7 +172,8 @@ impl Store for PostgresStore {
                         .await?
                 }
             };
-            if let Some(Ok(old)) = existing.map(Asset::try_from)
+            let old = existing.map(Asset::try_from);
+            if let Some(Ok(old)) = &old
                 && old.fields == a.fields
                 && old.status == a.status
             {
@@ -194,6 +200,20 @@ impl Store for PostgresStore {
             stored.id = id;
             stored.created_at = created_at;
             stored.version = row.try_get("version")?;
+            let before = match (inserted, &old) {
+                (true, _) => None,
+                (false, Some(old)) => Some(snapshot(old.as_ref().map(Snapshot::from))),
+                (false, None) => Some("null".to_owned()),
+            };
+            journal(
+                &mut tx,
+                import,
+                ASSET,
+                stored.id,
+                Some(stored.version),
+                before,
+            )
+            .await?;
             out.push(stored);
         }
         tx.commit().await?;
@@ -214,11 +234,16 @@ impl Store for PostgresStore {
     async fn upsert_schools(
         &self,
         schools: &[School],
+        import: Option<Uuid>,
     ) -> Result<(Vec<School>, UpsertReport), StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(schools.len());
         let mut report = UpsertReport::default();
         for s in schools {
+            let before = match import {
+                Some(_) => school_before(&mut tx, &s.external_id).await?,
+                None => None,
+            };
             let written: Option<(Uuid, bool)> = sqlx::query_as(
                 "INSERT INTO schools (id, external_id, name, level, geom, extra) VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7) \
                  ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
@@ -241,6 +266,16 @@ impl Store for PostgresStore {
             report.count(inserted);
             let mut stored = s.clone();
             stored.id = id;
+            let before = if inserted { None } else { before };
+            journal(
+                &mut tx,
+                import,
+                crate::store::journal::SCHOOL,
+                id,
+                None,
+                before,
+            )
+            .await?;
             out.push(stored);
         }
         tx.commit().await?;
@@ -505,6 +540,7 @@ impl Store for PostgresStore {
     async fn upsert_catchments(
         &self,
         catchments: &[Catchment],
+        import: Option<Uuid>,
     ) -> Result<UpsertReport, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut report = UpsertReport::default();
@@ -513,6 +549,10 @@ impl Store for PostgresStore {
             crate::encode::write_multipolygon(&mut geometry, &c.geometry);
             let geometry =
                 String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let before = match import {
+                Some(_) => catchment_before(&mut tx, c).await?,
+                None => None,
+            };
             let written: Option<(bool,)> = sqlx::query_as(
                 "INSERT INTO catchments (id, school_id, year, geom) VALUES ($1, $2, $3, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($4), 4326))) \
                  ON CONFLICT (school_id, year) DO UPDATE SET id = EXCLUDED.id, geom = EXCLUDED.geom \
@@ -526,11 +566,39 @@ impl Store for PostgresStore {
             .fetch_optional(&mut *tx)
             .await?;
             match written {
-                Some((inserted,)) => report.count(inserted),
+                Some((inserted,)) => {
+                    report.count(inserted);
+                    let before = if inserted { None } else { before };
+                    journal(
+                        &mut tx,
+                        import,
+                        crate::store::journal::CATCHMENT,
+                        c.id,
+                        None,
+                        before,
+                    )
+                    .await?;
+                }
                 None => report.unchanged += 1,
             }
         }
         tx.commit().await?;
         Ok(report)
+    }
+
+    async fn begin_import(&self, record: &ImportRecord) -> Result<(), StoreError> {
+        self.put_import(record, true).await
+    }
+
+    async fn finish_import(&self, record: &ImportRecord) -> Result<(), StoreError> {
+        self.put_import(record, false).await
+    }
+
+    async fn imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
+        self.list_imports().await
+    }
+
+    async fn undo_import(&self, id: Uuid) -> Result<Undone, StoreError> {
+        self.undo(id).await
     }
 }

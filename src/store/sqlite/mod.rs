@@ -14,16 +14,19 @@ use uuid::Uuid;
 
 use super::decode::{Skipped, SkippedRow, user};
 use super::{
-    AuditEntry, AuditRecord, Change, Counts, HistoryEntry, PartnershipChange, Revision,
-    RevisionChange, RowChange, Store, StoreError, UpsertReport,
+    AuditEntry, AuditRecord, Change, Counts, HistoryEntry, ImportRecord, PartnershipChange,
+    Revision, RevisionChange, RowChange, Store, StoreError, Undone, UpsertReport,
 };
 use crate::domain::organization::SignUp;
 use crate::domain::user::UserRecord;
 use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
+mod imports;
 mod partnerships;
 mod rows;
 mod users;
+
+use imports::{geometry_text, journal, write_school};
 
 use rows::{
     AssetRow, CatchmentRow, INSERT_ASSET, SELECT_ASSET, SELECT_ASSETS, SELECT_ASSETS_BY_IDS,
@@ -172,7 +175,9 @@ impl Store for SqliteStore {
     async fn upsert_assets(
         &self,
         assets: &[Asset],
+        import: Option<Uuid>,
     ) -> Result<(Vec<Asset>, UpsertReport), StoreError> {
+        use crate::store::journal::{ASSET, Snapshot};
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut out = Vec::with_capacity(assets.len());
         let mut report = UpsertReport::default();
@@ -216,7 +221,8 @@ impl Store for SqliteStore {
                         .bind(&id)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    if let Some(Ok(old)) = old.map(Asset::try_from)
+                    let old = old.map(Asset::try_from);
+                    if let Some(Ok(old)) = &old
                         && old.fields == a.fields
                         && old.status == a.status
                     {
@@ -227,10 +233,34 @@ impl Store for SqliteStore {
                     stored.created_at = time(&created)?;
                     write_asset(&mut tx, &stored, false).await?;
                     stored.version = bump(&mut tx, &stored.id.to_string()).await?;
+                    // A row that did not decode is journalled as unreadable
+                    // ("null"): an undo leaves it as the import wrote it.
+                    let before = match &old {
+                        Some(Ok(old)) => Snapshot::from(old).to_json(),
+                        _ => "null".to_owned(),
+                    };
+                    journal(
+                        &mut tx,
+                        import,
+                        ASSET,
+                        stored.id,
+                        Some(stored.version),
+                        Some(before),
+                    )
+                    .await?;
                     report.updated += 1;
                 }
                 None => {
                     write_asset(&mut tx, &stored, true).await?;
+                    journal(
+                        &mut tx,
+                        import,
+                        ASSET,
+                        stored.id,
+                        Some(stored.version),
+                        None,
+                    )
+                    .await?;
                     report.inserted += 1;
                 }
             }
@@ -253,7 +283,9 @@ impl Store for SqliteStore {
     async fn upsert_schools(
         &self,
         schools: &[School],
+        import: Option<Uuid>,
     ) -> Result<(Vec<School>, UpsertReport), StoreError> {
+        use crate::store::journal::{SCHOOL, Snapshot};
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut out = Vec::with_capacity(schools.len());
         let mut report = UpsertReport::default();
@@ -278,27 +310,23 @@ impl Store for SqliteStore {
                 report.unchanged += 1;
                 continue;
             }
-            let sql = match existing {
-                Some((id, _)) => {
+            let before = match existing {
+                Some((id, old)) => {
                     stored.id = uuid(&id)?;
                     report.updated += 1;
-                    "UPDATE schools SET external_id = ?2, name = ?3, level = ?4, lon = ?5, lat = ?6, extra = ?7 WHERE id = ?1"
+                    write_school(&mut tx, &stored, false).await?;
+                    Some(match old {
+                        Ok(old) => Snapshot::from(&old).to_json(),
+                        Err(_) => "null".to_owned(),
+                    })
                 }
                 None => {
                     report.inserted += 1;
-                    "INSERT INTO schools (id, external_id, name, level, lon, lat, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                    write_school(&mut tx, &stored, true).await?;
+                    None
                 }
             };
-            sqlx::query(sql)
-                .bind(stored.id.to_string())
-                .bind(&stored.external_id)
-                .bind(&stored.name)
-                .bind(&stored.level)
-                .bind(stored.location.lon())
-                .bind(stored.location.lat())
-                .bind(json_text(&stored.extra))
-                .execute(&mut *tx)
-                .await?;
+            journal(&mut tx, import, SCHOOL, stored.id, None, before).await?;
             out.push(stored);
         }
         tx.commit().await?;
@@ -549,31 +577,39 @@ impl Store for SqliteStore {
     async fn upsert_catchments(
         &self,
         catchments: &[Catchment],
+        import: Option<Uuid>,
     ) -> Result<UpsertReport, StoreError> {
+        use crate::store::journal::{CATCHMENT, Snapshot};
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut report = UpsertReport::default();
         for c in catchments {
-            let mut geometry = Vec::new();
-            crate::encode::write_multipolygon(&mut geometry, &c.geometry);
-            let geometry =
-                String::from_utf8(geometry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let stored: Option<(String, String)> = sqlx::query_as(
-                "SELECT id, geometry FROM catchments WHERE school_id = ?1 AND year = ?2",
+            let geometry = geometry_text(c)?;
+            let stored: Option<CatchmentRow> = sqlx::query_as(
+                "SELECT id, school_id, year, geometry FROM catchments WHERE school_id = ?1 AND year = ?2",
             )
             .bind(c.school_id.to_string())
             .bind(c.year.as_str())
             .fetch_optional(&mut *tx)
             .await?;
-            if stored.is_some_and(|(id, g)| id == c.id.to_string() && g == geometry) {
+            let stored = stored.map(|row| {
+                (
+                    row.id_text(),
+                    row.geometry_text().to_owned(),
+                    Catchment::try_from(row),
+                )
+            });
+            if let Some((id, g, _)) = &stored
+                && *id == c.id.to_string()
+                && *g == geometry
+            {
                 report.unchanged += 1;
                 continue;
             }
-            let replaced = sqlx::query("DELETE FROM catchments WHERE school_id = ?1 AND year = ?2")
+            sqlx::query("DELETE FROM catchments WHERE school_id = ?1 AND year = ?2")
                 .bind(c.school_id.to_string())
                 .bind(c.year.as_str())
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .await?;
             sqlx::query(
                 "INSERT INTO catchments (id, school_id, year, geometry) VALUES (?1, ?2, ?3, ?4)",
             )
@@ -583,9 +619,30 @@ impl Store for SqliteStore {
             .bind(geometry)
             .execute(&mut *tx)
             .await?;
-            report.count(replaced == 0);
+            report.count(stored.is_none());
+            let before = stored.map(|(_, _, old)| match old {
+                Ok(old) => Snapshot::from(&old).to_json(),
+                Err(_) => "null".to_owned(),
+            });
+            journal(&mut tx, import, CATCHMENT, c.id, None, before).await?;
         }
         tx.commit().await?;
         Ok(report)
+    }
+
+    async fn begin_import(&self, record: &ImportRecord) -> Result<(), StoreError> {
+        self.put_import(record, true).await
+    }
+
+    async fn finish_import(&self, record: &ImportRecord) -> Result<(), StoreError> {
+        self.put_import(record, false).await
+    }
+
+    async fn imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
+        self.list_imports().await
+    }
+
+    async fn undo_import(&self, id: Uuid) -> Result<Undone, StoreError> {
+        self.undo(id).await
     }
 }

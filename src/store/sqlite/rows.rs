@@ -226,6 +226,10 @@ impl CatchmentRow {
     pub(super) fn id_text(&self) -> String {
         self.id.clone()
     }
+    /// The geometry as stored (GeoJSON text).
+    pub(super) fn geometry_text(&self) -> &str {
+        &self.geometry
+    }
 }
 
 impl TryFrom<CatchmentRow> for Catchment {

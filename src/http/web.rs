@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/register", get(|| async { file("register.html") }))
         .route("/moderate", get(|| async { file("review.html") }))
         .route("/gap-analysis", get(|| async { file("gaps.html") }))
+        .route("/import", get(|| async { file("import.html") }))
 }
 
 /// The Content-Security-Policy of every response: scripts and styles only from

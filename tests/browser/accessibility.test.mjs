@@ -77,7 +77,7 @@ for (const lang of ['en', 'es']) {
     await context.close();
   });
 
-  test(`the registration, review and gap pages have no serious accessibility violation (${lang})`, async () => {
+  test(`the registration, review, gap and import pages have no serious accessibility violation (${lang})`, async () => {
     const reg = await open('/register', lang);
     await reg.page.waitForSelector('body[data-ready="true"]');
     assert.deepEqual(await audit(reg.page), [], 'registration');
@@ -95,5 +95,16 @@ for (const lang of ['en', 'es']) {
     await gaps.page.waitForSelector('body[data-ready="true"]');
     assert.deepEqual(await audit(gaps.page), [], 'gap analysis');
     await gaps.context.close();
+
+    const imports = await open('/import', lang);
+    await imports.page.waitForSelector('body[data-ready="true"]');
+    await imports.page.fill('#token', editor);
+    await imports.page.click('#login button[type="submit"]');
+    await imports.page.waitForSelector('#upload:not([hidden])');
+    await imports.page.setInputFiles('#file', { name: 'a.csv', mimeType: 'text/csv', buffer: Buffer.from('name,category,lon,lat\nA library,library,-122.36,47.72\n') });
+    await imports.page.click('#file-form button[type="submit"]');
+    await imports.page.waitForSelector('#report:not([hidden])');
+    assert.deepEqual(await audit(imports.page), [], 'import page with a dry run');
+    await imports.context.close();
   });
 }

@@ -278,6 +278,20 @@ pub enum ImportCommand {
         /// Provenance for features without a `source` property (default: the file name).
         #[arg(long)]
         source: Option<String>,
+        /// Column holding the street address: a row without coordinates is
+        /// placed by it (the address points first, then --geocoder-url).
+        #[arg(long, default_value = "address")]
+        address_field: String,
+        #[command(flatten)]
+        geocoder: GeocoderArgs,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// An address-point file (the OpenAddresses CSV layout
+    /// LON,LAT,NUMBER,STREET,UNIT,CITY,DISTRICT,REGION,POSTCODE), loaded once
+    /// to place the addresses of later imports without an outside geocoder.
+    Addresses {
+        file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -349,6 +363,34 @@ pub enum ImportCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// An outside geocoder for the addresses the address points do not place.
+#[derive(Debug, Clone, Args)]
+pub struct GeocoderArgs {
+    /// A Nominatim-compatible geocoder, e.g. https://nominatim.openstreetmap.org
+    /// (its usage policy: at most one request a second, answers kept).
+    #[arg(long, env = "ASSETMAP_GEOCODER_URL")]
+    pub geocoder_url: Option<String>,
+    /// Requests a second at most.
+    #[arg(long, default_value_t = 1.0)]
+    pub geocoder_rate: f64,
+    /// An e-mail address or URL sent in the User-Agent, so the geocoder's
+    /// operators can reach you, as their policies ask.
+    #[arg(long, env = "ASSETMAP_GEOCODER_CONTACT")]
+    pub geocoder_contact: Option<String>,
+}
+
+impl GeocoderArgs {
+    pub fn config(&self) -> Option<crate::geocode::NominatimConfig> {
+        self.geocoder_url
+            .as_ref()
+            .map(|url| crate::geocode::NominatimConfig {
+                url: url.clone(),
+                rate: self.geocoder_rate,
+                contact: self.geocoder_contact.clone(),
+            })
+    }
 }
 
 /// The file an import reads and how to read it.

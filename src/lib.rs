@@ -14,7 +14,9 @@
 //!           transaction) → index; used by http, cli and import
 //! sync      keeps the index in step with the store: reload, LISTEN/NOTIFY follower
 //! import    files into domain values (GeoJSON, CSV, Excel, Shapefile, GeoPackage,
-//!           KML; import::read), written through service and store
+//!           KML; import::read), written through service and store; every import
+//!           recorded and undoable (store::journal)
+//! geocode   addresses to points: the district's address points, then Nominatim
 //! hsds      Open Referral HSDS in and out (json, tables, languages)
 //! export    streams what a query matches as GeoJSON, GeoJSON lines or CSV
 //! join      tags points with the areas that contain them (the bulk catchment join)
@@ -50,6 +52,7 @@ pub mod domain;
 pub mod encode;
 pub mod export;
 pub mod gaps;
+pub mod geocode;
 pub mod hsds;
 pub mod http;
 pub mod i18n;

@@ -51,6 +51,9 @@ async fn read_file(args: &FileArgs) -> anyhow::Result<crate::import::Table> {
 /// unless `--allow-partial` accepts it.
 fn decide(what: &str, prepared: &Prepared, args: &FileArgs) -> anyhow::Result<bool> {
     let (skipped, warnings, unit) = prepared.report();
+    for note in prepared.notes() {
+        eprintln!("{note}");
+    }
     for (n, reason) in skipped {
         eprintln!("skipped {unit} {n}: {reason}");
     }
@@ -81,10 +84,16 @@ fn decide(what: &str, prepared: &Prepared, args: &FileArgs) -> anyhow::Result<bo
 
 /// Reads a file as `kind`, reports, and (unless it is a dry run or refused)
 /// writes it under a new import record.
-async fn import_file(file: &FileArgs, kind: Kind, what: &str, db: &str) -> anyhow::Result<()> {
+async fn import_file(
+    file: &FileArgs,
+    kind: Kind,
+    what: &str,
+    db: &str,
+    geocoder: Option<&crate::geocode::NominatimConfig>,
+) -> anyhow::Result<()> {
     let table = read_file(file).await?;
     let store = open(db).await?;
-    let prepared = job::prepare(store.as_ref(), table, &kind).await?;
+    let prepared = job::prepare(store.as_ref(), table, &kind, geocoder).await?;
     if !decide(what, &prepared, file)? {
         return Ok(());
     }
@@ -130,6 +139,8 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             category_field,
             id_field,
             source,
+            address_field,
+            geocoder,
             db,
         } => {
             let source = source.unwrap_or_else(|| {
@@ -143,8 +154,34 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 category: category_field,
                 id: id_field,
                 source,
+                address: address_field,
+                unplaced_at: None,
             };
-            import_file(&file, Kind::Assets(fields), "assets", &db.database_url).await?;
+            let kind = Kind::Assets(fields);
+            let remote = geocoder.config();
+            import_file(&file, kind, "assets", &db.database_url, remote.as_ref()).await?;
+        }
+        ImportCommand::Addresses { file, db } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file.display().to_string();
+            let (points, skipped) = crate::geocode::read_address_points(&name, &bytes)?;
+            for (n, reason) in &skipped {
+                eprintln!("skipped row {n}: {reason}");
+            }
+            anyhow::ensure!(
+                !points.is_empty(),
+                "{name}: no address point could be read; nothing was written"
+            );
+            let store = open(&db.database_url).await?;
+            let mut written = 0;
+            for chunk in points.chunks(5_000) {
+                written += store.put_address_points(chunk).await?;
+            }
+            eprintln!(
+                "address points: {written} loaded, {} skipped",
+                skipped.len()
+            );
         }
         ImportCommand::Schools {
             file,
@@ -158,7 +195,14 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 name: name_field,
                 level: level_field,
             };
-            import_file(&file, Kind::Schools(fields), "schools", &db.database_url).await?;
+            import_file(
+                &file,
+                Kind::Schools(fields),
+                "schools",
+                &db.database_url,
+                None,
+            )
+            .await?;
         }
         ImportCommand::Hsds { path, source, db } => {
             let source = source.unwrap_or_else(|| {
@@ -228,7 +272,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 (None, None) => anyhow::bail!("give --school-field or --school-name-field"),
             };
             let kind = Kind::Catchments { key, year };
-            import_file(&file, kind, "attendance areas", &db.database_url).await?;
+            import_file(&file, kind, "attendance areas", &db.database_url, None).await?;
         }
         ImportCommand::List { db } => {
             let store = open(&db.database_url).await?;

@@ -196,6 +196,16 @@ impl Asset {
 /// The property names the model owns in a Feature's `properties`. An incoming
 /// property with one of these names that is not used as that field is kept as
 /// `file_<name>` so that nothing is silently dropped or overwritten.
+/// An extra property of an imported listing whose address could not be
+/// placed: it waits, pending, at a stand-in location until an editor moves it
+/// to where it is (which clears this); it cannot be approved before.
+pub const LOCATION_NEEDED: &str = "location_needed";
+
+/// Whether a listing still waits to be placed on the map.
+pub fn location_needed(fields: &AssetFields) -> bool {
+    fields.extra.get(LOCATION_NEEDED) == Some(&Value::Bool(true))
+}
+
 pub const MODEL_PROPERTIES: &[&str] = &[
     "name",
     "category",

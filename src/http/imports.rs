@@ -49,6 +49,7 @@ const PARAMS: &[&str] = &[
     "category_field",
     "id_field",
     "source",
+    "address_field",
     "level_field",
     "school_field",
     "school_name_field",
@@ -174,6 +175,8 @@ fn request(p: &Params) -> Result<(String, ReadOptions, Kind), ApiError> {
             name: text("name_field").unwrap_or_else(|| "name".into()),
             category: text("category_field").unwrap_or_else(|| "category".into()),
             id: text("id_field"),
+            address: text("address_field").unwrap_or_else(|| "address".into()),
+            unplaced_at: None,
             source: text("source").unwrap_or_else(|| {
                 std::path::Path::new(&file)
                     .file_stem()
@@ -294,7 +297,9 @@ async fn import(
         "rows": table.rows.len(),
         "columns": columns(&table),
     });
-    let prepared = job::prepare(state.store.as_ref(), table, &kind)
+    // The page places addresses with the district's address points only: an
+    // outside geocoder's one request a second is for the command line.
+    let prepared = job::prepare(state.store.as_ref(), table, &kind, None)
         .await
         .map_err(|e| match e {
             crate::import::ImportError::Store(e) => ApiError::from(e),
@@ -363,6 +368,7 @@ fn report(kind: &Kind, read: Value, prepared: &Prepared) -> Value {
         "importable": prepared.len(),
         "skipped": skipped.iter().map(|(n, reason)| json!({"row": n, "reason": reason})).collect::<Vec<_>>(),
         "warnings": warnings,
+        "notes": prepared.notes(),
         "preview": prepared.preview(PREVIEW),
     })
 }

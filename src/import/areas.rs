@@ -193,6 +193,7 @@ pub fn parse_catchments(
         skipped: areas.skipped,
         warnings: areas.warnings,
         unit: areas.unit,
+        notes: areas.notes,
     };
     for (n, key, geometry) in areas.items {
         match schools.get(&key) {

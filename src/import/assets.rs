@@ -13,13 +13,29 @@ use crate::domain::{Asset, AssetFields, Status};
 /// Reads assets from the rows of a file.
 pub fn parse_assets(table: Table, fields: &AssetProperties) -> Parsed<Asset> {
     let mut out = Parsed::of(&table);
+    let mut derived = 0usize;
     let now = Utc::now();
     let unit = table.unit;
     for f in table.rows {
         let n = f.n;
-        let (location, note) = match point(&f.geometry) {
-            Ok(p) => p,
-            Err(reason) => {
+        let unplaced = matches!(f.geometry, Ok(None))
+            && f.properties
+                .get(crate::geocode::QUALITY)
+                .and_then(Value::as_str)
+                == Some("none");
+        let (location, note) = match (point(&f.geometry), fields.unplaced_at) {
+            (Ok(p), _) => p,
+            // Kept, pending, for an editor to place on the map.
+            (Err(_), Some(at)) if unplaced => (at, None),
+            (Err(_), None) if unplaced => {
+                out.skipped.push((
+                    n,
+                    "the address could not be found, and there is nowhere to keep it pending"
+                        .into(),
+                ));
+                continue;
+            }
+            (Err(reason), _) => {
                 out.skipped.push((n, reason));
                 continue;
             }
@@ -68,7 +84,7 @@ pub fn parse_assets(table: Table, fields: &AssetProperties) -> Parsed<Asset> {
         let mut a = AssetFields::new(name, category, location);
         let mut take = |k: &str| props.remove(k).as_ref().and_then(text);
         a.description = take("description");
-        a.address = take("address");
+        a.address = take(&fields.address);
         a.phone = take("phone");
         a.email = take("email");
         a.website = take("website");
@@ -92,7 +108,12 @@ pub fn parse_assets(table: Table, fields: &AssetProperties) -> Parsed<Asset> {
         a.accessibility = take("accessibility");
         a.ages_served = take("ages_served");
         a.source = Some(take("source").unwrap_or_else(|| fields.source.clone()));
-        a.source_id = source_id;
+        // A row without an id is known by its name and address (or place),
+        // so that importing the same spreadsheet again changes nothing.
+        a.source_id = source_id.or_else(|| {
+            derived += 1;
+            Some(derived_id(&a.name, a.address.as_deref(), a.location))
+        });
         a.last_verified = match props.remove("last_verified") {
             Some(v) => match text(&v).map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d")) {
                 Some(Ok(d)) => Some(d),
@@ -139,6 +160,20 @@ pub fn parse_assets(table: Table, fields: &AssetProperties) -> Parsed<Asset> {
         for (k, v) in props {
             keep_extra(&mut extra, &k, v);
         }
+        let status = if unplaced {
+            out.warnings.push(format!(
+                "{unit} {n} ({}): the address {:?} could not be found; kept as a pending listing for an editor to place on the map",
+                a.name,
+                a.address.as_deref().unwrap_or("")
+            ));
+            extra.insert(
+                crate::domain::asset::LOCATION_NEEDED.into(),
+                Value::Bool(true),
+            );
+            Status::Pending
+        } else {
+            status
+        };
         a.extra = extra;
         out.items.push(Asset {
             id: Uuid::new_v4(),
@@ -149,7 +184,28 @@ pub fn parse_assets(table: Table, fields: &AssetProperties) -> Parsed<Asset> {
             fields: a,
         });
     }
+    if derived > 0 {
+        out.notes.push(format!(
+            "{derived} {unit}s have no id: each is known by its name and address (or place), so a re-import of them changes nothing"
+        ));
+    }
     out
+}
+
+/// The id of a row without one: its name and its address (or where it is),
+/// in lower case with only letters and digits.
+fn derived_id(name: &str, address: Option<&str>, at: crate::domain::Location) -> String {
+    let slug = |s: &str| {
+        s.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    match address.map(slug).filter(|a| !a.is_empty()) {
+        Some(a) => format!("{}@{a}", slug(name)),
+        None => format!("{}@{:.6},{:.6}", slug(name), at.lon(), at.lat()),
+    }
 }
 
 /// The hours note and the `opening_hours` value of an imported feature. An

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::names::Names;
 use super::run::{self, ImportSummary, Reporter};
 use super::{AreaKey, AssetProperties, ImportError, Parsed, SchoolProperties, Table};
-use crate::domain::{Asset, Catchment, School};
+use crate::domain::{Asset, Catchment, Location, School};
+use crate::geocode::{Geocoder, Nominatim, NominatimConfig, PlaceReport, place_rows};
 use crate::service::Service;
 use crate::store::{ImportRecord, Store};
 
@@ -76,14 +77,30 @@ pub async fn names(store: &dyn Store, map: Option<&str>) -> Result<Names, Import
     ))
 }
 
-/// Reads a file's rows as `kind` (areas are matched to the store's schools).
+/// Reads a file's rows as `kind`: assets' addresses placed (the address
+/// points, then `remote`), areas matched to the store's schools.
 pub async fn prepare(
     store: &dyn Store,
     table: Table,
     kind: &Kind,
+    remote: Option<&NominatimConfig>,
 ) -> Result<Prepared, ImportError> {
     Ok(match kind {
-        Kind::Assets(fields) => Prepared::Assets(super::parse_assets(table, fields)),
+        Kind::Assets(fields) => {
+            let mut table = table;
+            let remote = remote.cloned().map(Nominatim::new).transpose()?;
+            let mut geocoder = Geocoder::new(store, remote);
+            let placed = place_rows(&mut table, &mut geocoder, &fields.address).await?;
+            let mut fields = fields.clone();
+            if placed.none > 0 {
+                fields.unplaced_at = stand_in(store, &table).await?;
+            }
+            let mut parsed = super::parse_assets(table, &fields);
+            if placed != PlaceReport::default() {
+                parsed.notes.push(placed.line());
+            }
+            Prepared::Assets(parsed)
+        }
         Kind::Schools(fields) => Prepared::Schools(super::parse_schools(table, fields)),
         Kind::Catchments { key, year } => {
             let key = match key {
@@ -96,6 +113,35 @@ pub async fn prepare(
             Prepared::Catchments(run::read_catchments(store, table, &key, year).await?)
         }
     })
+}
+
+/// Where listings whose address could not be placed wait for an editor: the
+/// middle of the rows that have a place, else of the district's schools.
+async fn stand_in(store: &dyn Store, table: &Table) -> Result<Option<Location>, ImportError> {
+    let mut points: Vec<(f64, f64)> = table
+        .rows
+        .iter()
+        .filter_map(|r| match &r.geometry {
+            Ok(Some(geo::Geometry::Point(p))) => Some((p.x(), p.y())),
+            _ => None,
+        })
+        .collect();
+    if points.is_empty() {
+        points = store
+            .schools()
+            .await?
+            .iter()
+            .map(|s| (s.location.lon(), s.location.lat()))
+            .collect();
+    }
+    if points.is_empty() {
+        return Ok(None);
+    }
+    let n = points.len() as f64;
+    let (x, y) = points
+        .iter()
+        .fold((0.0, 0.0), |(x, y), (px, py)| (x + px / n, y + py / n));
+    Ok(Location::new(x, y).ok())
 }
 
 impl Prepared {
@@ -119,6 +165,15 @@ impl Prepared {
             Prepared::Assets(p) => (&p.skipped, &p.warnings, p.unit),
             Prepared::Schools(p) => (&p.skipped, &p.warnings, p.unit),
             Prepared::Catchments(p) => (&p.skipped, &p.warnings, p.unit),
+        }
+    }
+
+    /// What the report says besides skips and warnings (how addresses were placed).
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Prepared::Assets(p) => &p.notes,
+            Prepared::Schools(p) => &p.notes,
+            Prepared::Catchments(p) => &p.notes,
         }
     }
 

@@ -40,6 +40,8 @@ pub enum ImportError {
     #[error("school year {0:?} is not of the form YYYY-YYYY (or YYYY-YY)")]
     Year(String),
     #[error(transparent)]
+    Geocode(#[from] crate::geocode::GeocodeError),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
 
@@ -53,6 +55,8 @@ pub struct Parsed<T> {
     pub warnings: Vec<String>,
     /// What a row is called in the report: "feature", "row", "item".
     pub unit: &'static str,
+    /// What else the report says (how addresses were placed).
+    pub notes: Vec<String>,
 }
 
 impl<T> Default for Parsed<T> {
@@ -62,6 +66,7 @@ impl<T> Default for Parsed<T> {
             skipped: Vec::new(),
             warnings: Vec::new(),
             unit: "feature",
+            notes: Vec::new(),
         }
     }
 }
@@ -74,6 +79,7 @@ impl<T> Parsed<T> {
             skipped: Vec::new(),
             warnings: table.warnings.clone(),
             unit: table.unit,
+            notes: Vec::new(),
         }
     }
 }
@@ -87,6 +93,12 @@ pub struct AssetProperties {
     pub id: Option<String>,
     /// Provenance when a feature has no `source` property.
     pub source: String,
+    /// Column holding the street address, placed when a row has no coordinates.
+    pub address: String,
+    /// Where a row whose address could not be placed waits, pending, for an
+    /// editor (set by the importer: the middle of what was placed, or of the
+    /// district's schools); `None` skips such rows.
+    pub unplaced_at: Option<Location>,
 }
 
 impl Default for AssetProperties {
@@ -96,6 +108,8 @@ impl Default for AssetProperties {
             category: "category".into(),
             id: None,
             source: "import".into(),
+            address: "address".into(),
+            unplaced_at: None,
         }
     }
 }

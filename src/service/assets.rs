@@ -235,7 +235,12 @@ impl Service {
             fields.source = existing.fields.source.clone();
             fields.source_id = existing.fields.source_id.clone();
         }
-        let status = if pending {
+        // Moving a listing that waited to be placed places it; until then it
+        // stays pending, whoever edits it.
+        if fields.location != existing.fields.location {
+            fields.extra.remove(crate::domain::asset::LOCATION_NEEDED);
+        }
+        let status = if pending || crate::domain::asset::location_needed(&fields) {
             Status::Pending
         } else {
             Status::Approved

@@ -63,6 +63,11 @@ impl Service {
                         ));
                     }
                 };
+                if crate::domain::asset::location_needed(&approved.fields) {
+                    return Err(ServiceError::Conflict(
+                        "its address could not be placed: move it to where it is on the map (send its geometry) before approving",
+                    ));
+                }
                 approved.fields.last_verified = Some(Utc::now().date_naive());
                 approved.updated_at = Utc::now();
                 let changes = diff(Some(&feature_value(&existing)), &feature_value(&approved));

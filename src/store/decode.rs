@@ -188,3 +188,32 @@ impl Skipped {
             .collect()
     }
 }
+
+/// An address point's columns: street, number, unit, city, postcode, lon, lat.
+pub(super) type PointRow = (String, String, String, String, String, f64, f64);
+
+/// An address point from its columns.
+pub(super) fn point(
+    (street, number, unit, city, postcode, lon, lat): PointRow,
+) -> crate::geocode::AddressPoint {
+    crate::geocode::AddressPoint {
+        number,
+        street,
+        unit,
+        city,
+        postcode,
+        lon,
+        lat,
+    }
+}
+
+/// An outside geocoder's answer from its columns.
+pub(super) fn geocoded(
+    (lon, lat, quality): (Option<f64>, Option<f64>, String),
+) -> Result<super::Geocoded, StoreError> {
+    Ok(super::Geocoded {
+        point: lon.zip(lat),
+        quality: crate::geocode::Quality::parse(&quality)
+            .ok_or_else(|| StoreError::Corrupt(format!("geocode quality {quality:?}")))?,
+    })
+}

@@ -19,6 +19,7 @@ use crate::domain::organization::SignUp;
 use crate::domain::partnership::LogEntry;
 use crate::domain::user::UserRecord;
 use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
+use crate::geocode::{AddressPoint, Quality};
 
 mod decode;
 mod error;
@@ -170,6 +171,13 @@ pub struct HistoryEntry {
     pub changes: serde_json::Value,
 }
 
+/// An outside geocoder's answer, as kept: where (if found) and how well.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geocoded {
+    pub point: Option<(f64, f64)>,
+    pub quality: Quality,
+}
+
 /// What an upsert did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UpsertReport {
@@ -266,6 +274,15 @@ pub trait Store: Send + Sync + 'static {
     /// import (not undone) wrote the same rows, or when a school it inserted
     /// has attendance areas or partnerships of its own since.
     async fn undo_import(&self, id: Uuid) -> Result<Undone, StoreError>;
+    /// Adds address points in one transaction; a point of the same street,
+    /// number, unit, city and postcode is replaced. Returns how many were written.
+    async fn put_address_points(&self, points: &[AddressPoint]) -> Result<usize, StoreError>;
+    /// The address points of one normalized street.
+    async fn address_points(&self, street: &str) -> Result<Vec<AddressPoint>, StoreError>;
+    /// What an outside geocoder answered for `query`, if it was asked before.
+    async fn cached_geocode(&self, query: &str) -> Result<Option<Geocoded>, StoreError>;
+    /// Keeps a geocoder's answer for `query`.
+    async fn cache_geocode(&self, query: &str, answer: &Geocoded) -> Result<(), StoreError>;
     /// Adds a user with the hash of their token (and the schools of a `school`
     /// user), in one transaction.
     async fn create_user(&self, user: &User, token_hash: &str) -> Result<(), StoreError>;

@@ -24,6 +24,7 @@ use crate::domain::organization::SignUp;
 use crate::domain::user::UserRecord;
 use crate::domain::{Asset, Catchment, Partnership, School, Status, User};
 
+mod geocoding;
 mod imports;
 mod partnerships;
 mod rows;
@@ -600,5 +601,27 @@ impl Store for PostgresStore {
 
     async fn undo_import(&self, id: Uuid) -> Result<Undone, StoreError> {
         self.undo(id).await
+    }
+
+    async fn put_address_points(
+        &self,
+        points: &[crate::geocode::AddressPoint],
+    ) -> Result<usize, StoreError> {
+        self.put_points(points).await
+    }
+
+    async fn address_points(
+        &self,
+        street: &str,
+    ) -> Result<Vec<crate::geocode::AddressPoint>, StoreError> {
+        self.points_of(street).await
+    }
+
+    async fn cached_geocode(&self, query: &str) -> Result<Option<super::Geocoded>, StoreError> {
+        self.geocode_of(query).await
+    }
+
+    async fn cache_geocode(&self, query: &str, answer: &super::Geocoded) -> Result<(), StoreError> {
+        self.keep_geocode(query, answer).await
     }
 }

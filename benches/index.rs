@@ -73,6 +73,7 @@ fn seattle() -> (Vec<School>, Vec<Catchment>) {
         id: Some("SchoolID".into()),
         name: "property_l".into(),
         level: Some("status".into()),
+        district: String::new(),
     };
     let table =
         |name: &str, text: &str| assetmap::import::read_geojson_text(name, text).expect("read");

@@ -219,6 +219,10 @@ pub enum UserCommand {
         /// district's); repeat for several.
         #[arg(long = "school", value_name = "ID")]
         schools: Vec<String>,
+        /// A district an editor may import for (and undo imports of); repeat
+        /// for several. Without it, an editor works for every district.
+        #[arg(long = "district", value_name = "CODE", value_parser = parse_district)]
+        districts: Vec<String>,
         /// The token stops working after this long: 90d, 12h, 30m.
         #[arg(long, value_name = "LIFETIME")]
         expires_in: Option<String>,
@@ -310,6 +314,8 @@ pub enum ImportCommand {
         #[arg(long)]
         level_field: Option<String>,
         #[command(flatten)]
+        district: DistrictArgs,
+        #[command(flatten)]
         db: DbArgs,
     },
     /// Open Referral HSDS: a directory (a Tabular Data Package, or the older
@@ -361,8 +367,35 @@ pub enum ImportCommand {
         #[arg(long)]
         year: String,
         #[command(flatten)]
+        district: DistrictArgs,
+        #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// The district an import's schools and areas belong to.
+#[derive(Debug, Clone, Args)]
+pub struct DistrictArgs {
+    /// A short code for the district (letters, digits, - and _), when one
+    /// service holds several; without it, the default district.
+    #[arg(long = "district", default_value = "", value_parser = parse_district)]
+    pub code: String,
+}
+
+/// A district code: up to 32 letters, digits, `-` and `_` (no `:`, which
+/// separates it from a school's id in `DISTRICT:ID`).
+pub fn parse_district(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not a district code: up to 32 letters, digits, - and _"
+        ))
+    }
 }
 
 /// An outside geocoder for the addresses the address points do not place.

@@ -37,6 +37,7 @@ pub async fn load(
         id: Some("SchoolID".into()),
         name: "property_l".into(),
         level: Some("status".into()),
+        district: String::new(),
     };
     let table = |name: &str, text: &str| crate::import::read_geojson_text(name, text);
     let mut total = run::schools(

@@ -220,6 +220,9 @@ pub fn asset_feature(asset: &Asset) -> FeatureBytes {
 struct SchoolProperties<'a> {
     name: &'a str,
     external_id: &'a str,
+    /// Only when the service holds several districts.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    district: &'a str,
     level: &'a Option<String>,
     #[serde(flatten)]
     extra: &'a Map<String, Value>,
@@ -230,6 +233,7 @@ pub fn school_feature(s: &School) -> FeatureBytes {
     let props = SchoolProperties {
         name: &s.name,
         external_id: &s.external_id,
+        district: &s.district,
         level: &s.level,
         extra: &s.extra,
     };

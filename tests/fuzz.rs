@@ -141,7 +141,7 @@ proptest! {
     fn files_never_panic(v in json(), text in "\\PC{0,200}") {
         let props = assetmap::import::AssetProperties::default();
         use assetmap::import::{AreaKey, SchoolProperties, parse_areas, parse_assets, parse_schools, read_geojson_text};
-        let schools = SchoolProperties { id: Some("id".into()), name: "name".into(), level: Some("level".into()) };
+        let schools = SchoolProperties { id: Some("id".into()), name: "name".into(), level: Some("level".into()), district: String::new() };
         let collection = serde_json::json!({"type": "FeatureCollection", "features": [v.clone()]});
         for text in [v.to_string(), text, collection.to_string()] {
             let read = || read_geojson_text("fuzz.geojson", &text);

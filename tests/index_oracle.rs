@@ -124,6 +124,7 @@ proptest! {
         let mp = MultiPolygon(vec![Polygon::new(ext, vec![hole])]);
         let school = School {
             id: Uuid::from_u128(9_999),
+            district: String::new(),
             external_id: "S".into(),
             name: "S".into(),
             level: None,

@@ -2,7 +2,9 @@
 //! stores: the users table is rebuilt on SQLite (a CHECK cannot change in
 //! place), so an organization, its listing, its proposal and its token must
 //! come through whole, the foreign keys must still hold, and the new role must
-//! be accepted afterwards.
+//! be accepted afterwards. The schools table is rebuilt too (districts: a
+//! school id unique within its district), and a school's attendance area
+//! must come through it, still tied to its school.
 
 use std::borrow::Cow;
 
@@ -46,6 +48,43 @@ async fn migrate_before_partnerships(b: Backend, url: &str) {
         Backend::Postgres => {
             let pool = sqlx::PgPool::connect(url).await.expect("postgres");
             migrator.run(&pool).await.expect("older migrations");
+            pool.close().await;
+        }
+    }
+}
+
+/// A school and its attendance area, in the older schema's columns.
+async fn old_school(b: Backend, url: &str, school: Uuid, area: Uuid) {
+    const RING: &str = "[[[[-122.4,47.6],[-122.3,47.6],[-122.3,47.7],[-122.4,47.6]]]]";
+    match b {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            sqlx::query("INSERT INTO schools (id, external_id, name, lon, lat) VALUES (?1, '201', 'Adams Elementary', -122.39, 47.67)")
+                .bind(school.to_string())
+                .execute(&pool)
+                .await
+                .expect("school");
+            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO catchments (id, school_id, year, geometry) VALUES (?1, ?2, '2020-2021', '{{\"type\":\"MultiPolygon\",\"coordinates\":{RING}}}')")))
+                .bind(area.to_string())
+                .bind(school.to_string())
+                .execute(&pool)
+                .await
+                .expect("area");
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            sqlx::query("INSERT INTO schools (id, external_id, name, geom) VALUES ($1, '201', 'Adams Elementary', ST_SetSRID(ST_MakePoint(-122.39, 47.67), 4326))")
+                .bind(school)
+                .execute(&pool)
+                .await
+                .expect("school");
+            sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO catchments (id, school_id, year, geom) VALUES ($1, $2, '2020-2021', ST_SetSRID(ST_GeomFromGeoJSON('{{\"type\":\"MultiPolygon\",\"coordinates\":{RING}}}'), 4326))")))
+                .bind(area)
+                .bind(school)
+                .execute(&pool)
+                .await
+                .expect("area");
             pool.close().await;
         }
     }
@@ -111,6 +150,7 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         name: "Rainier Food Bank".into(),
         role: Role::Organization,
         schools: Vec::new(),
+        districts: Vec::new(),
         created_at: Utc::now(),
         expires_at: None,
     };
@@ -128,6 +168,8 @@ async fn an_older_database_upgrades_whole(b: Backend) {
     // Written as the older schema has it (today's code writes today's columns).
     let asset_id = Uuid::new_v4();
     old_listing(b, &db.url, asset_id, org.id).await;
+    let (school, area) = (Uuid::new_v4(), Uuid::new_v4());
+    old_school(b, &db.url, school, area).await;
 
     // The upgrade.
     store.migrate().await.expect("upgrade");
@@ -149,6 +191,17 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         Some(org.id)
     );
     assert_eq!(store.history(asset_id).await.expect("history").len(), 1);
+    let schools = store.schools().await.expect("schools");
+    assert_eq!(schools.len(), 1);
+    assert_eq!((schools[0].id, schools[0].district.as_str()), (school, ""));
+    let areas = store.catchments().await.expect("areas");
+    assert_eq!(
+        areas
+            .iter()
+            .map(|c| (c.id, c.school_id))
+            .collect::<Vec<_>>(),
+        vec![(area, school)]
+    );
 
     // The foreign keys point at the rebuilt table: a user who owns a listing
     // cannot be deleted, and no row points nowhere.
@@ -176,6 +229,17 @@ async fn an_older_database_upgrades_whole(b: Backend) {
                 .execute(&pool)
                 .await;
             assert!(refused.is_err(), "the owner's row is still referenced");
+            // The area's key points at the rebuilt schools table.
+            sqlx::query("DELETE FROM schools WHERE id = ?1")
+                .bind(school.to_string())
+                .execute(&pool)
+                .await
+                .expect("delete the school");
+            let left: (i64,) = sqlx::query_as("SELECT count(*) FROM catchments")
+                .fetch_one(&pool)
+                .await
+                .expect("count");
+            assert_eq!(left.0, 0, "its area went with it");
         }
         Backend::Postgres => {
             let pool = sqlx::PgPool::connect(&db.url).await.expect("postgres");
@@ -193,6 +257,7 @@ async fn an_older_database_upgrades_whole(b: Backend) {
         name: "Staff".into(),
         role: Role::School,
         schools: Vec::new(),
+        districts: Vec::new(),
         created_at: Utc::now(),
         expires_at: None,
     };

@@ -132,6 +132,7 @@ async fn tokens_are_listed_revoked_rotated_and_expire(b: Backend) {
         name: "Temp".into(),
         role: assetmap::domain::Role::Editor,
         schools: Vec::new(),
+        districts: Vec::new(),
         created_at: chrono::Utc::now() - chrono::Duration::days(2),
         expires_at: Some(chrono::Utc::now() - chrono::Duration::hours(1)),
     };

@@ -97,7 +97,14 @@ async fn import_file(
     if !decide(what, &prepared, file)? {
         return Ok(());
     }
-    let record = run::begin(store.as_ref(), kind.name(), &file.file, &who()).await?;
+    let record = run::begin(
+        store.as_ref(),
+        kind.name(),
+        &file.file,
+        &who(),
+        kind.district(),
+    )
+    .await?;
     let service = Service::without_index(store);
     let (record, s) = prepared.write(&service, record, &mut Stderr, true).await?;
     print(kind.name(), &s);
@@ -188,12 +195,14 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             id_field,
             name_field,
             level_field,
+            district,
             db,
         } => {
             let fields = SchoolProperties {
                 id: id_field,
                 name: name_field,
                 level: level_field,
+                district: district.code,
             };
             import_file(
                 &file,
@@ -235,7 +244,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 );
             }
             let store = open(&db.database_url).await?;
-            let record = run::begin(store.as_ref(), "hsds", &path, &who()).await?;
+            let record = run::begin(store.as_ref(), "hsds", &path, &who(), "").await?;
             let (_, r) = Service::without_index(store.clone())
                 .import_assets(&imported.assets, Some(record.id))
                 .await?;
@@ -258,6 +267,7 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             school_name_field,
             school_map,
             year,
+            district,
             db,
         } => {
             let key = match (school_field, school_name_field) {
@@ -271,7 +281,11 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                 },
                 (None, None) => anyhow::bail!("give --school-field or --school-name-field"),
             };
-            let kind = Kind::Catchments { key, year };
+            let kind = Kind::Catchments {
+                key,
+                year,
+                district: district.code,
+            };
             import_file(&file, kind, "attendance areas", &db.database_url, None).await?;
         }
         ImportCommand::List { db } => {
@@ -280,10 +294,12 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
             if imports.is_empty() {
                 eprintln!("no imports recorded");
             }
-            println!("id\tat\tkind\tfile\tby\tinserted\tupdated\tunchanged\tskipped\tundone");
+            println!(
+                "id\tat\tkind\tfile\tby\tinserted\tupdated\tunchanged\tskipped\tundone\tdistrict"
+            );
             for r in imports {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     r.id,
                     r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     r.kind,
@@ -295,7 +311,8 @@ pub async fn import(cmd: ImportCommand) -> anyhow::Result<()> {
                     r.skipped,
                     r.undone_at
                         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    r.district
                 );
             }
         }

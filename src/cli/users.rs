@@ -61,6 +61,7 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             role,
             name,
             schools,
+            districts,
             expires_in,
             db,
         } => {
@@ -77,6 +78,10 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                     "--school is only for --role school (editors and admins manage every school)"
                 ),
             }
+            anyhow::ensure!(
+                districts.is_empty() || role == Role::Editor,
+                "--district is only for --role editor"
+            );
             let name = name.trim().to_owned();
             anyhow::ensure!(
                 !name.is_empty() && name.chars().count() <= 200,
@@ -89,12 +94,21 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             for raw in &schools {
                 let r =
                     SchoolRef::parse(raw).map_err(|e| anyhow::anyhow!("--school {raw:?}: {e}"))?;
-                let s = known
+                let matching: Vec<_> = known
                     .iter()
-                    .find(|s| match &r {
+                    .filter(|s| match &r {
                         SchoolRef::Id(id) => s.id == *id,
-                        SchoolRef::District(d) => s.external_id == *d,
+                        SchoolRef::District(d) => {
+                            s.external_id == *d || format!("{}:{}", s.district, s.external_id) == *d
+                        }
                     })
+                    .collect();
+                anyhow::ensure!(
+                    matching.len() < 2,
+                    "--school {raw:?}: several districts have this school; name one as DISTRICT:ID"
+                );
+                let s = matching
+                    .first()
                     .with_context(|| format!("--school {raw:?}: no such school"))?;
                 if !school_ids.contains(&s.id) {
                     school_ids.push(s.id);
@@ -104,6 +118,7 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 new_token().map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
             let user = User {
                 schools: school_ids,
+                districts,
                 id: uuid::Uuid::new_v4(),
                 name,
                 role,

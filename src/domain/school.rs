@@ -10,7 +10,11 @@ use super::asset::Location;
 #[derive(Debug, Clone, PartialEq)]
 pub struct School {
     pub id: Uuid,
-    /// The district's own code for the school (e.g. Seattle's `SchoolID`).
+    /// The district it belongs to: a short code (`SEA`); empty for the
+    /// default district, so a service of one district never names it.
+    pub district: String,
+    /// The district's own code for the school (e.g. Seattle's `SchoolID`),
+    /// unique within its district.
     pub external_id: String,
     pub name: String,
     /// elementary, middle, high, k-8, option, ... as the district says it.
@@ -21,7 +25,9 @@ pub struct School {
 }
 
 /// How a request names a school, parsed once at the edge: the API's id, or the
-/// district's own id (`external_id`). Every route that takes a school takes both.
+/// district's own id (`external_id`), as `DISTRICT:ID` when several districts
+/// share the service (a plain id that two districts use is ambiguous). Every
+/// route that takes a school takes all of these.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SchoolRef {
     Id(Uuid),

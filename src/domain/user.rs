@@ -53,6 +53,9 @@ pub struct User {
     pub role: Role,
     /// The schools a `school` user works for (empty for every other role).
     pub schools: Vec<Uuid>,
+    /// The districts an editor may import for and undo imports of; empty:
+    /// every district.
+    pub districts: Vec<String>,
     pub created_at: DateTime<Utc>,
     /// When the token stops working, if it was given an expiry.
     pub expires_at: Option<DateTime<Utc>>,
@@ -81,6 +84,12 @@ pub fn parse_lifetime(s: &str) -> Option<chrono::Duration> {
 }
 
 impl User {
+    /// Whether this user may import a district's schools and areas (and undo
+    /// such imports): an editor limited to districts, only for those.
+    pub fn works_for_district(&self, district: &str) -> bool {
+        self.districts.is_empty() || self.districts.iter().any(|d| d == district)
+    }
+
     /// Whether this user keeps the partnerships of a school: editors and admins
     /// of every school, school staff of their own.
     pub fn manages_school(&self, school: Uuid) -> bool {
@@ -142,6 +151,7 @@ mod tests {
             name: "staff".into(),
             role: Role::School,
             schools: vec![school],
+            districts: Vec::new(),
             created_at: Utc::now(),
             expires_at: None,
         };
@@ -149,6 +159,7 @@ mod tests {
         let org = User {
             role: Role::Organization,
             schools: Vec::new(),
+            districts: Vec::new(),
             ..staff.clone()
         };
         assert!(!org.manages_school(school));

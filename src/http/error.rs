@@ -163,7 +163,9 @@ impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
         let detail = e.to_string();
         match e {
-            IndexError::UnknownSchool(_) => ApiError::invalid("school", detail),
+            IndexError::UnknownSchool(_) | IndexError::AmbiguousSchool { .. } => {
+                ApiError::invalid("school", detail)
+            }
             IndexError::NoAreaForYear { .. } => ApiError::invalid("year", detail),
         }
     }

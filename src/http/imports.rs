@@ -54,6 +54,7 @@ const PARAMS: &[&str] = &[
     "school_field",
     "school_name_field",
     "year",
+    "district",
     "dry_run",
     "allow_partial",
 ];
@@ -75,9 +76,18 @@ fn editor(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// Whether the caller may import (or undo) what an import of `kind` for
+/// `district` brings: assets belong to no district; schools and areas to
+/// one, which an editor limited to districts must have.
+fn may_import(caller: &Caller, kind: &str, district: &str) -> bool {
+    matches!(kind, "assets" | "hsds") || caller.0.works_for_district(district)
+}
+
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     editor(&caller)?;
-    Ok(Json(json!({ "imports": state.store.imports().await? })))
+    let mut imports = state.store.imports().await?;
+    imports.retain(|r| may_import(&caller, &r.kind, &r.district));
+    Ok(Json(json!({ "imports": imports })))
 }
 
 async fn undo(
@@ -87,6 +97,16 @@ async fn undo(
 ) -> Result<Json<Value>, ApiError> {
     editor(&caller)?;
     let id = parse_id(&id)?;
+    let imports = state.store.imports().await?;
+    let Some(record) = imports.iter().find(|r| r.id == id) else {
+        return Err(ApiError::NotFound(format!("no import {id}")));
+    };
+    if !may_import(&caller, &record.kind, &record.district) {
+        return Err(ApiError::Forbidden(format!(
+            "this import is of the district {:?}, which you do not work for",
+            record.district
+        )));
+    }
     let done = match state.service().undo_import(id).await {
         Ok(done) => done,
         Err(StoreError::NotFound) => return Err(ApiError::NotFound(format!("no import {id}"))),
@@ -170,6 +190,13 @@ fn request(p: &Params) -> Result<(String, ReadOptions, Kind), ApiError> {
             None => errors.push(FieldError::query("encoding", "utf-8 or latin1")),
         }
     }
+    let district = match crate::config::parse_district(p.get("district").unwrap_or("")) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.push(FieldError::query("district", e));
+            String::new()
+        }
+    };
     let kind = match p.get("kind") {
         Some("assets") => Kind::Assets(AssetProperties {
             name: text("name_field").unwrap_or_else(|| "name".into()),
@@ -189,6 +216,7 @@ fn request(p: &Params) -> Result<(String, ReadOptions, Kind), ApiError> {
                 id: text("id_field"),
                 name,
                 level: text("level_field"),
+                district,
             }),
             None => {
                 errors.push(FieldError::query(
@@ -221,7 +249,11 @@ fn request(p: &Params) -> Result<(String, ReadOptions, Kind), ApiError> {
                 ));
             }
             match key {
-                Some(key) => Kind::Catchments { key, year },
+                Some(key) => Kind::Catchments {
+                    key,
+                    year,
+                    district,
+                },
                 None => Kind::Assets(AssetProperties::default()),
             }
         }
@@ -261,6 +293,12 @@ async fn import(
         return Err(ApiError::Invalid(errors));
     }
     let (file, options, kind) = request(&p)?;
+    if !may_import(&caller, kind.name(), kind.district()) {
+        return Err(ApiError::Forbidden(format!(
+            "you import for the districts {} only",
+            caller.0.districts.join(", ")
+        )));
+    }
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             file_problem(format!(
@@ -326,6 +364,7 @@ async fn import(
         kind.name(),
         std::path::Path::new(&file),
         &caller.0.name,
+        kind.district(),
     )
     .await
     .map_err(import_error)?;

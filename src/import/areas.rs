@@ -65,6 +65,7 @@ pub fn parse_schools(table: Table, fields: &SchoolProperties) -> Parsed<School> 
             .and_then(text);
         out.items.push(School {
             id: Uuid::new_v4(),
+            district: fields.district.clone(),
             external_id,
             name,
             level,

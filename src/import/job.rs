@@ -23,6 +23,8 @@ pub enum Kind {
         key: AreaField,
         /// School year, 2024-2025 or 2024-25.
         year: String,
+        /// The district whose schools the areas are matched to.
+        district: String,
     },
 }
 
@@ -37,6 +39,16 @@ pub enum AreaField {
 }
 
 impl Kind {
+    /// The district an import of this kind belongs to ('' for the default
+    /// district, and for assets, which belong to none).
+    pub fn district(&self) -> &str {
+        match self {
+            Kind::Assets(_) => "",
+            Kind::Schools(f) => &f.district,
+            Kind::Catchments { district, .. } => district,
+        }
+    }
+
     /// The name an import of this kind is recorded under.
     pub fn name(&self) -> &'static str {
         match self {
@@ -54,10 +66,15 @@ pub enum Prepared {
     Catchments(Parsed<Catchment>),
 }
 
-/// The store's schools, ready to be matched by name (with the explicit
-/// name→id table `map`, a CSV, when given).
-pub async fn names(store: &dyn Store, map: Option<&str>) -> Result<Names, ImportError> {
-    let schools = store.schools().await?;
+/// The schools of one district, ready to be matched by name (with the
+/// explicit name→id table `map`, a CSV, when given).
+pub async fn names(
+    store: &dyn Store,
+    district: &str,
+    map: Option<&str>,
+) -> Result<Names, ImportError> {
+    let mut schools = store.schools().await?;
+    schools.retain(|s| s.district == district);
     let explicit = match map {
         Some(text) => {
             let known = |id: &str| schools.iter().any(|s| s.external_id == id);
@@ -102,15 +119,19 @@ pub async fn prepare(
             Prepared::Assets(parsed)
         }
         Kind::Schools(fields) => Prepared::Schools(super::parse_schools(table, fields)),
-        Kind::Catchments { key, year } => {
+        Kind::Catchments {
+            key,
+            year,
+            district,
+        } => {
             let key = match key {
                 AreaField::Id(field) => AreaKey::Id(field.clone()),
                 AreaField::Name { field, map } => AreaKey::Name {
                     field: field.clone(),
-                    names: names(store, map.as_deref()).await?,
+                    names: names(store, district, map.as_deref()).await?,
                 },
             };
-            Prepared::Catchments(run::read_catchments(store, table, &key, year).await?)
+            Prepared::Catchments(run::read_catchments(store, table, &key, year, district).await?)
         }
     })
 }

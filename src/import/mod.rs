@@ -121,6 +121,8 @@ pub struct SchoolProperties {
     pub id: Option<String>,
     pub name: String,
     pub level: Option<String>,
+    /// The district the schools belong to ('' for the default district).
+    pub district: String,
 }
 
 /// A property value as text: strings as they are, numbers and booleans printed,

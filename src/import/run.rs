@@ -54,12 +54,14 @@ pub async fn begin(
     kind: &str,
     file: &std::path::Path,
     by: &str,
+    district: &str,
 ) -> Result<ImportRecord, ImportError> {
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.display().to_string());
-    let record = ImportRecord::new(kind, &name, by);
+    let mut record = ImportRecord::new(kind, &name, by);
+    record.district = district.to_owned();
     store.begin_import(&record).await?;
     Ok(record)
 }
@@ -206,25 +208,31 @@ pub async fn write_schools(
     Ok(total)
 }
 
-/// The schools the store holds, by district id.
-pub async fn school_ids(store: &dyn Store) -> Result<HashMap<String, uuid::Uuid>, ImportError> {
+/// The schools of one district the store holds, by the district's ids.
+pub async fn school_ids(
+    store: &dyn Store,
+    district: &str,
+) -> Result<HashMap<String, uuid::Uuid>, ImportError> {
     Ok(store
         .schools()
         .await?
         .into_iter()
+        .filter(|s| s.district == district)
         .map(|s| (s.external_id, s.id))
         .collect())
 }
 
-/// Reads attendance areas for one school year against the store's schools.
+/// Reads attendance areas for one school year against the schools of one
+/// district ('' for the default district).
 pub async fn read_catchments(
     store: &dyn Store,
     table: Table,
     key: &AreaKey,
     year: &str,
+    district: &str,
 ) -> Result<Parsed<crate::domain::Catchment>, ImportError> {
     let year = SchoolYear::parse(year).ok_or_else(|| ImportError::Year(year.to_owned()))?;
-    let schools = school_ids(store).await?;
+    let schools = school_ids(store, district).await?;
     Ok(parse_catchments(table, key, &year, &schools))
 }
 
@@ -236,7 +244,7 @@ pub async fn catchments(
     year: &str,
     out: &mut dyn Reporter,
 ) -> Result<ImportSummary, ImportError> {
-    let parsed = read_catchments(store, table, key, year).await?;
+    let parsed = read_catchments(store, table, key, year, "").await?;
     report(&parsed, out);
     Ok(write_catchments(store, &parsed.items, None, out)
         .await?

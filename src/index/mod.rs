@@ -56,6 +56,11 @@ use state::{CatchmentEntry, SchoolEntry, State};
 pub enum IndexError {
     #[error("no school with id \"{0}\"")]
     UnknownSchool(SchoolRef),
+    #[error("several districts have a school \"{school}\": name one, as {}", choices.join(" or "))]
+    AmbiguousSchool {
+        school: String,
+        choices: Vec<String>,
+    },
     #[error("school \"{school}\" has no attendance area for school year {year}")]
     NoAreaForYear { school: SchoolRef, year: String },
 }

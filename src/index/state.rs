@@ -67,7 +67,9 @@ pub(super) struct State {
     /// Schools ordered by id.
     pub(super) schools: Vec<SchoolEntry>,
     pub(super) school_by_id: HashMap<Uuid, usize>,
-    pub(super) school_by_external: HashMap<String, usize>,
+    /// Schools by district id: each under `ID` (several when districts share
+    /// an id) and, outside the default district, under `DISTRICT:ID`.
+    pub(super) school_by_external: HashMap<String, Vec<usize>>,
     /// Catchments ordered by (school id, year).
     pub(super) catchments: Vec<CatchmentEntry>,
     pub(super) areas: Vec<Area>,
@@ -310,11 +312,20 @@ impl State {
         let mut schools = schools;
         schools.sort_by_key(|s| s.id);
         self.school_by_id = schools.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        self.school_by_external = schools
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.external_id.clone(), i))
-            .collect();
+        let mut by_external: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, s) in schools.iter().enumerate() {
+            by_external
+                .entry(s.external_id.clone())
+                .or_default()
+                .push(i);
+            if !s.district.is_empty() {
+                by_external
+                    .entry(format!("{}:{}", s.district, s.external_id))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        self.school_by_external = by_external;
         let mut catchments: Vec<Catchment> = catchments
             .into_iter()
             .filter(|c| self.school_by_id.contains_key(&c.school_id))
@@ -374,23 +385,65 @@ impl State {
         self.areas = areas;
     }
 
-    /// The school a reference names. A UUID that is no school's API id is
-    /// tried as a district id too.
-    pub(super) fn resolve_school(&self, key: &SchoolRef) -> Option<usize> {
-        match key {
-            SchoolRef::Id(id) => self
-                .school_by_id
-                .get(id)
-                .or_else(|| self.school_by_external.get(&id.to_string())),
-            SchoolRef::District(d) => self.school_by_external.get(d),
-        }
-        .copied()
+    /// The schools a district id names (several when districts share it).
+    fn by_external(&self, key: &str) -> &[usize] {
+        self.school_by_external
+            .get(key)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
-    /// A school by reference, or the error that names it.
+    /// The one school a district id names: the only one, or else the
+    /// default district's (whose plain ids keep working when a second
+    /// district joins the service).
+    fn one_external(&self, key: &str) -> Option<usize> {
+        match self.by_external(key) {
+            [i] => Some(*i),
+            several => {
+                let mut default = several
+                    .iter()
+                    .filter(|&&i| self.schools[i].school.district.is_empty());
+                match (default.next(), default.next()) {
+                    (Some(i), None) => Some(*i),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The school a reference names, if exactly one. A UUID that is no
+    /// school's API id is tried as a district id too.
+    pub(super) fn resolve_school(&self, key: &SchoolRef) -> Option<usize> {
+        match key {
+            SchoolRef::Id(id) => match self.school_by_id.get(id) {
+                Some(i) => Some(*i),
+                None => self.one_external(&id.to_string()),
+            },
+            SchoolRef::District(d) => self.one_external(d),
+        }
+    }
+
+    /// A school by reference, or the error that names it (and, when several
+    /// districts have it, how to name each).
     pub(super) fn school(&self, key: &SchoolRef) -> Result<usize, IndexError> {
-        self.resolve_school(key)
-            .ok_or_else(|| IndexError::UnknownSchool(key.clone()))
+        if let Some(i) = self.resolve_school(key) {
+            return Ok(i);
+        }
+        let raw = key.to_string();
+        let several = self.by_external(&raw);
+        if several.len() > 1 {
+            return Err(IndexError::AmbiguousSchool {
+                school: raw,
+                choices: several
+                    .iter()
+                    .map(|&i| {
+                        let s = &self.schools[i].school;
+                        format!("{}:{}", s.district, s.external_id)
+                    })
+                    .collect(),
+            });
+        }
+        Err(IndexError::UnknownSchool(key.clone()))
     }
 
     pub(super) fn resolve_area(&self, sel: &AreaSelector) -> Result<usize, IndexError> {

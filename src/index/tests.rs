@@ -27,6 +27,7 @@ pub(crate) fn asset(id: u128, lon: f64, lat: f64, category: &str, name: &str) ->
 fn school(id: u128, ext: &str, lon: f64, lat: f64) -> School {
     School {
         id: Uuid::from_u128(id),
+        district: String::new(),
         external_id: ext.into(),
         name: format!("School {ext}"),
         level: None,

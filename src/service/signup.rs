@@ -18,6 +18,7 @@ impl Service {
         let token = new_token().map_err(|e| ServiceError::NoRandomness(e.to_string()))?;
         let user = User {
             schools: Vec::new(),
+            districts: Vec::new(),
             id: Uuid::new_v4(),
             name: details.name.clone(),
             role: Role::Organization,

@@ -25,7 +25,7 @@ pub(super) fn user(
     id: Uuid,
     name: String,
     role: &str,
-    schools: Vec<Uuid>,
+    (schools, districts): (Vec<Uuid>, Vec<String>),
     created_at: chrono::DateTime<chrono::Utc>,
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<User, StoreError> {
@@ -34,6 +34,7 @@ pub(super) fn user(
         name,
         role: Role::parse(role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
         schools,
+        districts,
         created_at,
         expires_at,
     })

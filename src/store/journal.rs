@@ -32,6 +32,9 @@ pub struct ImportRecord {
     pub warnings: i64,
     /// When it was undone, if it was.
     pub undone_at: Option<DateTime<Utc>>,
+    /// The district whose schools or areas it brought ('' for the default
+    /// district and for assets, which belong to no district).
+    pub district: String,
 }
 
 impl ImportRecord {
@@ -49,6 +52,7 @@ impl ImportRecord {
             skipped: 0,
             warnings: 0,
             undone_at: None,
+            district: String::new(),
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct AssetSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SchoolSnapshot {
     id: Uuid,
+    #[serde(default)]
+    district: String,
     external_id: String,
     name: String,
     level: Option<String>,
@@ -172,6 +178,7 @@ impl From<&School> for Snapshot {
     fn from(s: &School) -> Self {
         Snapshot::School(SchoolSnapshot {
             id: s.id,
+            district: s.district.clone(),
             external_id: s.external_id.clone(),
             name: s.name.clone(),
             level: s.level.clone(),
@@ -256,6 +263,7 @@ impl Snapshot {
         };
         Ok(School {
             id: s.id,
+            district: s.district,
             external_id: s.external_id,
             name: s.name,
             level: s.level,

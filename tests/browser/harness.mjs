@@ -43,8 +43,11 @@ export function importAssets(dbUrl, collection) {
   execFileSync(BIN, ['import', 'assets', file, '--id-field', 'id', '--database-url', dbUrl], { stdio: 'pipe' });
 }
 
-/** Starts a server on a fresh database with the demo set (plus `extra` assets). */
-export async function startServer({ extra } = {}) {
+/**
+ * Starts a server on a fresh database with the demo set (plus `extra` assets,
+ * and whatever `setup(dbUrl, run)` adds with the CLI before the page is served).
+ */
+export async function startServer({ extra, setup } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'assetmap-browser-'));
   const dbUrl = 'sqlite://' + join(dir, 'test.db');
   const port = await freePort();
@@ -57,11 +60,12 @@ export async function startServer({ extra } = {}) {
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
   await waitFor(base);
-  if (extra) {
+  if (extra || setup) {
     // The SQLite store is read at start: add the extras, then restart.
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
-    importAssets(dbUrl, extra);
+    if (extra) importAssets(dbUrl, extra);
+    if (setup) setup(dbUrl, (args) => execFileSync(BIN, [...args, '--database-url', dbUrl], { stdio: 'pipe' }));
     return startOn(dbUrl, port);
   }
   return { base, dbUrl, stop: async () => { proc.kill('SIGTERM'); await new Promise((r) => proc.once('exit', r)); }, log: () => log };

@@ -48,6 +48,7 @@ function query(extra) {
   const kind = $('kind').value;
   const q = new URLSearchParams({ kind, file: file.name });
   if ($('source_crs').value.trim()) q.set('source_crs', $('source_crs').value.trim());
+  if (kind !== 'assets' && $('district').value.trim()) q.set('district', $('district').value.trim());
   for (const [name] of FIELDS[kind]) {
     const s = $('map-' + name);
     if (s && s.value) q.set(name, s.value);

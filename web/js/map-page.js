@@ -24,6 +24,10 @@ let selectedId = null;
 
 const status = (text) => { $('status').textContent = text; };
 const label = (s) => s.properties.name + (s.properties.level ? ' (' + s.properties.level + ')' : '');
+/** How the API names a school: `DISTRICT:ID` outside the default district. */
+const schoolKey = (s) => (s.properties.district ? s.properties.district + ':' : '') + String(s.properties.external_id);
+/** Every school, and those of the district picked (all of them when there is one district). */
+let allSchools = [];
 const fail = (e) => status(t('map.failed', { problem: e.message }));
 
 /** An asset's popup; signed-in staff get a button to its partnership. */
@@ -150,7 +154,7 @@ async function showSchool() {
     return;
   }
   // The district's id names the school in links, whichever id was given.
-  view.school = String(school.properties.external_id);
+  view.school = schoolKey(school);
   status(t('map.loading', { name: school.properties.name }));
   $('school-search').value = school.properties.name;
   const id = encodeURIComponent(view.school);
@@ -207,7 +211,7 @@ function fileStem() {
 }
 
 function openSchool(s) {
-  view.school = String(s.properties.external_id);
+  view.school = schoolKey(s);
   view.year = '';
   showSchool().catch(fail);
 }
@@ -264,6 +268,8 @@ function wire() {
 /** The district: every school on the map and in the search box. */
 function drawSchools() {
   const list = $('school-list');
+  list.replaceChildren();
+  schoolLayer.clearLayers();
   for (const s of schools) {
     list.appendChild(el('option')).value = label(s);
     const [lon, lat] = s.geometry.coordinates;
@@ -275,6 +281,28 @@ function drawSchools() {
       .on('add', (e) => { const p = e.target.getElement(); if (p) p.setAttribute('tabindex', '-1'); })
       .addTo(schoolLayer);
   }
+}
+
+/** When the service holds several districts, the district is picked first:
+ * the search box and the map then hold its schools only. */
+function pickDistrict() {
+  const codes = [...new Set(allSchools.map((s) => s.properties.district || ''))].sort();
+  if (codes.length < 2) return;
+  const select = $('district');
+  select.hidden = false;
+  $('district-label').hidden = false;
+  for (const c of codes) select.appendChild(el('option', c || t('map.district.default'))).value = c;
+  const chosen = view.school.includes(':') ? view.school.split(':')[0] : (byExternal.get(view.school)?.properties.district || codes[0]);
+  select.value = codes.includes(chosen) ? chosen : codes[0];
+  const apply = () => { schools = allSchools.filter((s) => (s.properties.district || '') === select.value); };
+  apply();
+  select.addEventListener('change', () => {
+    apply();
+    drawSchools();
+    $('school-search').value = '';
+    view.school = '';
+    showSchool().catch(fail);
+  });
 }
 
 /** Printing changes the map's size: fit the school's area to it again. */
@@ -299,12 +327,14 @@ async function start() {
   ]);
   for (const c of cats.categories) categories[c.id] = c;
   schools = schoolFC.features.slice().sort((a, b) => a.properties.name.localeCompare(b.properties.name));
-  for (const s of schools) { byExternal.set(String(s.properties.external_id), s); byId.set(String(s.id), s); }
+  for (const s of schools) { byExternal.set(schoolKey(s), s); byId.set(String(s.id), s); }
+  allSchools = schools;
   map = L.map('map', { keyboard: true, preferCanvas: false }).setView([47.61, -122.33], 11);
   tiles(cfg, { maxZoom: 19 }).addTo(map);
   areaLayer = L.layerGroup().addTo(map);
   schoolLayer = L.layerGroup().addTo(map);
   clusters = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40 }).addTo(map);
+  pickDistrict();
   drawSchools();
   wire();
   initSuggest(map, categories, () => (current ? current.campus : [map.getCenter().lng, map.getCenter().lat]));

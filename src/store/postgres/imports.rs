@@ -40,11 +40,13 @@ pub(super) async fn journal(
 /// The school stored under a district id, if any, for the journal.
 pub(super) async fn school_before(
     tx: &mut Transaction<'_, Postgres>,
+    district: &str,
     external_id: &str,
 ) -> Result<Option<String>, StoreError> {
     let row: Option<SchoolRow> = sqlx::query_as(
-        "SELECT id, external_id, name, level, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM schools WHERE external_id = $1",
+        "SELECT id, district, external_id, name, level, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM schools WHERE district = $1 AND external_id = $2",
     )
+    .bind(district)
     .bind(external_id)
     .fetch_optional(&mut **tx)
     .await?;
@@ -90,6 +92,7 @@ type RecordRow = (
     i64,
     i64,
     Option<DateTime<Utc>>,
+    String,
 );
 
 fn record(r: RecordRow) -> ImportRecord {
@@ -105,6 +108,7 @@ fn record(r: RecordRow) -> ImportRecord {
         skipped: r.8,
         warnings: r.9,
         undone_at: r.10,
+        district: r.11,
     }
 }
 
@@ -115,9 +119,9 @@ impl PostgresStore {
         insert: bool,
     ) -> Result<(), StoreError> {
         let sql = if insert {
-            "INSERT INTO imports (id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO imports (id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings, district) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         } else {
-            "UPDATE imports SET inserted = $6, updated = $7, unchanged = $8, skipped = $9, warnings = $10 WHERE id = $1 AND kind = $2 AND file = $3 AND by_name = $4 AND at = $5"
+            "UPDATE imports SET inserted = $6, updated = $7, unchanged = $8, skipped = $9, warnings = $10 WHERE id = $1 AND kind = $2 AND file = $3 AND by_name = $4 AND at = $5 AND district = $11"
         };
         let done = sqlx::query(sql)
             .bind(r.id)
@@ -130,6 +134,7 @@ impl PostgresStore {
             .bind(r.unchanged)
             .bind(r.skipped)
             .bind(r.warnings)
+            .bind(&r.district)
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
@@ -140,7 +145,7 @@ impl PostgresStore {
 
     pub(super) async fn list_imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
         let rows: Vec<RecordRow> = sqlx::query_as(
-            "SELECT id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings, undone_at FROM imports ORDER BY at DESC, id",
+            "SELECT id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings, undone_at, district FROM imports ORDER BY at DESC, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -298,7 +303,7 @@ async fn undo_school(
         Some(raw) => {
             let s = Snapshot::from_json(&raw)?.school()?;
             sqlx::query(
-                "UPDATE schools SET external_id = $2, name = $3, level = $4, geom = ST_SetSRID(ST_MakePoint($5, $6), 4326), extra = $7 WHERE id = $1",
+                "UPDATE schools SET external_id = $2, name = $3, level = $4, geom = ST_SetSRID(ST_MakePoint($5, $6), 4326), extra = $7, district = $8 WHERE id = $1",
             )
             .bind(s.id)
             .bind(&s.external_id)
@@ -307,6 +312,7 @@ async fn undo_school(
             .bind(s.location.lon())
             .bind(s.location.lat())
             .bind(Json(&s.extra))
+            .bind(&s.district)
             .execute(&mut **tx)
             .await?;
         }

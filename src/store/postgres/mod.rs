@@ -223,7 +223,7 @@ impl Store for PostgresStore {
 
     async fn schools(&self) -> Result<Vec<School>, StoreError> {
         let rows: Vec<SchoolRow> = sqlx::query_as(
-            "SELECT id, external_id, name, level, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM schools",
+            "SELECT id, district, external_id, name, level, ST_X(geom) AS lon, ST_Y(geom) AS lat, extra FROM schools",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -242,12 +242,12 @@ impl Store for PostgresStore {
         let mut report = UpsertReport::default();
         for s in schools {
             let before = match import {
-                Some(_) => school_before(&mut tx, &s.external_id).await?,
+                Some(_) => school_before(&mut tx, &s.district, &s.external_id).await?,
                 None => None,
             };
             let written: Option<(Uuid, bool)> = sqlx::query_as(
-                "INSERT INTO schools (id, external_id, name, level, geom, extra) VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7) \
-                 ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
+                "INSERT INTO schools (id, external_id, name, level, geom, extra, district) VALUES ($1, $2, $3, $4, ST_SetSRID(ST_MakePoint($5, $6), 4326), $7, $8) \
+                 ON CONFLICT (district, external_id) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, geom = EXCLUDED.geom, extra = EXCLUDED.extra \
                  WHERE (schools.name, schools.level, ST_AsBinary(schools.geom), schools.extra) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.level, ST_AsBinary(EXCLUDED.geom), EXCLUDED.extra) \
                  RETURNING id, (xmax = 0) AS inserted",
             )
@@ -258,6 +258,7 @@ impl Store for PostgresStore {
             .bind(s.location.lon())
             .bind(s.location.lat())
             .bind(Json(&s.extra))
+            .bind(&s.district)
             .fetch_optional(&mut *tx)
             .await?;
             let Some((id, inserted)) = written else {

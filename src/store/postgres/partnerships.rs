@@ -67,15 +67,27 @@ fn log_rows(rows: Vec<(Uuid, Value)>) -> Result<Vec<(Uuid, LogEntry)>, StoreErro
 }
 
 impl PostgresStore {
-    /// The schools a user works for.
-    pub(super) async fn user_schools(&self, user: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    /// The schools a user works for, and the districts an editor is limited to.
+    pub(super) async fn user_schools(
+        &self,
+        user: Uuid,
+    ) -> Result<(Vec<Uuid>, Vec<String>), StoreError> {
         let rows: Vec<(Uuid,)> = sqlx::query_as(
             "SELECT school_id FROM user_schools WHERE user_id = $1 ORDER BY school_id",
         )
         .bind(user)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(s,)| s).collect())
+        let districts: Vec<(String,)> = sqlx::query_as(
+            "SELECT district FROM user_districts WHERE user_id = $1 ORDER BY district",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            rows.into_iter().map(|(s,)| s).collect(),
+            districts.into_iter().map(|(d,)| d).collect(),
+        ))
     }
 
     /// Binds a new user's schools, inside the transaction that adds the user.
@@ -87,6 +99,13 @@ impl PostgresStore {
             sqlx::query("INSERT INTO user_schools (user_id, school_id) VALUES ($1, $2)")
                 .bind(user.id)
                 .bind(s)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for d in &user.districts {
+            sqlx::query("INSERT INTO user_districts (user_id, district) VALUES ($1, $2)")
+                .bind(user.id)
+                .bind(d)
                 .execute(&mut **tx)
                 .await?;
         }

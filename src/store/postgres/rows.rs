@@ -232,6 +232,7 @@ pub(super) fn bind_asset<'q>(
 
 #[derive(FromRow)]
 pub(super) struct SchoolRow {
+    district: String,
     id: Uuid,
     external_id: String,
     name: String,
@@ -253,6 +254,7 @@ impl TryFrom<SchoolRow> for School {
     fn try_from(r: SchoolRow) -> Result<Self, StoreError> {
         Ok(School {
             id: r.id,
+            district: r.district,
             external_id: r.external_id,
             name: r.name,
             level: r.level,

@@ -43,9 +43,9 @@ pub(super) async fn write_school(
     insert: bool,
 ) -> Result<(), StoreError> {
     let sql = if insert {
-        "INSERT INTO schools (id, external_id, name, level, lon, lat, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO schools (id, external_id, name, level, lon, lat, extra, district) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     } else {
-        "UPDATE schools SET external_id = ?2, name = ?3, level = ?4, lon = ?5, lat = ?6, extra = ?7 WHERE id = ?1"
+        "UPDATE schools SET external_id = ?2, name = ?3, level = ?4, lon = ?5, lat = ?6, extra = ?7, district = ?8 WHERE id = ?1"
     };
     sqlx::query(sql)
         .bind(s.id.to_string())
@@ -55,6 +55,7 @@ pub(super) async fn write_school(
         .bind(s.location.lon())
         .bind(s.location.lat())
         .bind(json_text(&s.extra))
+        .bind(&s.district)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -79,6 +80,7 @@ type RecordRow = (
     i64,
     i64,
     Option<String>,
+    String,
 );
 
 fn record(r: RecordRow) -> Result<ImportRecord, StoreError> {
@@ -94,6 +96,7 @@ fn record(r: RecordRow) -> Result<ImportRecord, StoreError> {
         skipped: r.8,
         warnings: r.9,
         undone_at: r.10.as_deref().map(time).transpose()?,
+        district: r.11,
     })
 }
 
@@ -104,9 +107,9 @@ impl SqliteStore {
         insert: bool,
     ) -> Result<(), StoreError> {
         let sql = if insert {
-            "INSERT INTO imports (id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            "INSERT INTO imports (id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings, district) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         } else {
-            "UPDATE imports SET inserted = ?6, updated = ?7, unchanged = ?8, skipped = ?9, warnings = ?10 WHERE id = ?1 AND kind = ?2 AND file = ?3 AND by_name = ?4 AND at = ?5"
+            "UPDATE imports SET inserted = ?6, updated = ?7, unchanged = ?8, skipped = ?9, warnings = ?10 WHERE id = ?1 AND kind = ?2 AND file = ?3 AND by_name = ?4 AND at = ?5 AND district = ?11"
         };
         let done = sqlx::query(sql)
             .bind(r.id.to_string())
@@ -119,6 +122,7 @@ impl SqliteStore {
             .bind(r.unchanged)
             .bind(r.skipped)
             .bind(r.warnings)
+            .bind(&r.district)
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
@@ -129,7 +133,7 @@ impl SqliteStore {
 
     pub(super) async fn list_imports(&self) -> Result<Vec<ImportRecord>, StoreError> {
         let rows: Vec<RecordRow> = sqlx::query_as(
-            "SELECT id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings, undone_at FROM imports ORDER BY at DESC, id",
+            "SELECT id, kind, file, by_name, at, inserted, updated, unchanged, skipped, warnings, undone_at, district FROM imports ORDER BY at DESC, id",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -272,10 +272,11 @@ impl Store for SqliteStore {
     }
 
     async fn schools(&self) -> Result<Vec<School>, StoreError> {
-        let rows: Vec<SchoolRow> =
-            sqlx::query_as("SELECT id, external_id, name, level, lon, lat, extra FROM schools")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<SchoolRow> = sqlx::query_as(
+            "SELECT id, district, external_id, name, level, lon, lat, extra FROM schools",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(self
             .skipped
             .decode_all("schools", rows, SchoolRow::id_text, School::try_from))
@@ -292,8 +293,9 @@ impl Store for SqliteStore {
         let mut report = UpsertReport::default();
         for s in schools {
             let existing: Option<SchoolRow> = sqlx::query_as(
-                "SELECT id, external_id, name, level, lon, lat, extra FROM schools WHERE external_id = ?1",
+                "SELECT id, district, external_id, name, level, lon, lat, extra FROM schools WHERE district = ?1 AND external_id = ?2",
             )
+            .bind(&s.district)
             .bind(&s.external_id)
             .fetch_optional(&mut *tx)
             .await?;

@@ -58,15 +58,27 @@ fn log_rows(
 }
 
 impl SqliteStore {
-    /// The schools each of these users works for.
-    pub(super) async fn user_schools(&self, user: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    /// The schools a user works for, and the districts an editor is limited to.
+    pub(super) async fn user_schools(
+        &self,
+        user: Uuid,
+    ) -> Result<(Vec<Uuid>, Vec<String>), StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT school_id FROM user_schools WHERE user_id = ?1 ORDER BY school_id",
         )
         .bind(user.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|(s,)| uuid(s)).collect()
+        let districts: Vec<(String,)> = sqlx::query_as(
+            "SELECT district FROM user_districts WHERE user_id = ?1 ORDER BY district",
+        )
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            rows.iter().map(|(s,)| uuid(s)).collect::<Result<_, _>>()?,
+            districts.into_iter().map(|(d,)| d).collect(),
+        ))
     }
 
     /// Binds a new user's schools, inside the transaction that adds the user.
@@ -78,6 +90,13 @@ impl SqliteStore {
             sqlx::query("INSERT INTO user_schools (user_id, school_id) VALUES (?1, ?2)")
                 .bind(user.id.to_string())
                 .bind(s.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+        for d in &user.districts {
+            sqlx::query("INSERT INTO user_districts (user_id, district) VALUES (?1, ?2)")
+                .bind(user.id.to_string())
+                .bind(d)
                 .execute(&mut **tx)
                 .await?;
         }

@@ -183,6 +183,7 @@ pub(super) fn bind_asset<'q>(
 
 #[derive(FromRow)]
 pub(super) struct SchoolRow {
+    district: String,
     id: String,
     external_id: String,
     name: String,
@@ -204,6 +205,7 @@ impl TryFrom<SchoolRow> for School {
     fn try_from(r: SchoolRow) -> Result<Self, StoreError> {
         Ok(School {
             id: uuid(&r.id)?,
+            district: r.district,
             external_id: r.external_id,
             name: r.name,
             level: r.level,

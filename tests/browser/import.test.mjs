@@ -14,7 +14,7 @@ const CSV = [
   'Site,Kind,lon,lat,address',
   'Broadview Library,library,-122.3604,47.7206,12755 Greenwood Ave N',
   'Greenwood Senior Center,community_centre,-122.3556,47.6929,525 N 85th St',
-  'A place with no coordinates,park,,,1 Nowhere St',
+  'A place with no coordinates or address,park,,,',
 ].join('\n') + '\n';
 
 before(async () => {

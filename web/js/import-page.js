@@ -102,6 +102,8 @@ async function showReport(report) {
     rows: read.rows, unit: report.unit, format: read.format, crs: read.crs || t('import.no_crs'),
     importable: report.importable, skipped: report.skipped.length,
   });
+  // How addresses were placed, when the file had some without coordinates.
+  if (report.notes && report.notes.length) $('summary').textContent += ' ' + report.notes.join(' ');
   $('skipped-title').textContent = t('import.skipped', { n: report.skipped.length });
   $('skipped').replaceChildren(...report.skipped.map((s) => el('li', report.unit + ' ' + s.row + ': ' + s.reason)));
   $('skipped-box').open = report.skipped.length > 0 && report.skipped.length <= 20;

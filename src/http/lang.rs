@@ -190,7 +190,8 @@ fn translated(lang: Lang, bytes: &[u8]) -> Option<Vec<u8>> {
     }
     // Each field's words, where the catalogs have them (with the values they
     // quote carried over).
-    if let Some(errors) = p["errors"].as_array_mut() {
+    // `get_mut`: indexing would add `"errors": null` to a problem without them.
+    if let Some(errors) = p.get_mut("errors").and_then(Value::as_array_mut) {
         for e in errors.iter_mut() {
             if let Some(words) = lang.detail(e["detail"].as_str().unwrap_or_default()) {
                 e["detail"] = Value::from(words);

@@ -45,6 +45,15 @@ fn param(name: &str, description: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema, "style": "form", "explode": false})
 }
 
+/// Like [`ok`], with the answer in several media types (`f=` chooses).
+fn ok_as(description: &str, media: &[&str], schema: Value) -> Value {
+    let mut r = ok(description, media[0], schema.clone());
+    for m in &media[1..] {
+        r["200"]["content"][*m] = json!({"schema": schema});
+    }
+    r
+}
+
 fn ok(description: &str, media: &str, schema: Value) -> Value {
     json!({
         "200": {"description": description, "content": {media: {"schema": schema}}},
@@ -239,7 +248,7 @@ fn core_document(base: &str) -> Value {
         },
         "servers": [{"url": base}],
         "paths": {
-            "/": {"get": {"summary": "Landing page (JSON), or the map page for browsers", "operationId": "getLandingPage", "parameters": [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}}], "responses": ok("Links to the API", "application/json", any.clone())}},
+            "/": {"get": {"summary": "Landing page (JSON), or the map page for browsers", "operationId": "getLandingPage", "parameters": [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}}], "responses": ok_as("Links to the API (the map page with f=html)", &["application/json", "text/html"], any.clone())}},
             "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformanceDeclaration", "parameters": [f.clone()], "responses": ok("The conformance classes", "application/json", any.clone())}},
             "/api": {"get": {"summary": "This document", "operationId": "getAPI", "parameters": [f.clone()], "responses": ok("OpenAPI 3.0", "application/vnd.oai.openapi+json;version=3.0", any.clone())}},
             "/categories": {"get": {"summary": "The category taxonomy: ids, labels, aliases, pillars, colours", "operationId": "getCategories", "parameters": [f.clone()], "responses": ok("The taxonomy", "application/json", any.clone())}},
@@ -258,18 +267,18 @@ fn core_document(base: &str) -> Value {
                     param("q", "Text the name contains.", json!({"type": "string"})),
                     open_param,
                     language_param],
-                "responses": ok("The export", "application/geo+json", any.clone())}},
+                "responses": ok_as("The export (assets.geojsonl: GeoJSON text sequence; assets.csv: CSV; hsds.json: Open Referral HSDS 3.0 JSON)", &["application/geo+json", "application/geo+json-seq", "text/csv", "application/json"], any.clone())}},
             "/reports/coverage": {"get": {
                 "summary": "Per school: the count of each category inside its area and the distance to the nearest of each (f=csv for CSV; also /reports/coverage.csv)",
                 "operationId": "getCoverage",
                 "parameters": [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
                     param("year", "School year (default: each school's newest).", json!({"type": "string"}))],
-                "responses": ok("The coverage table", "application/json", any.clone())}},
+                "responses": ok_as("The coverage table", &["application/json", "text/csv"], any.clone())}},
             "/organizations": {"post": {
                 "summary": "A community organization signs up; the answer holds its token, shown once. Limited per client address (429 with Retry-After).",
                 "operationId": "signUp",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "contact_name", "email"],
-                    "properties": {"name": {"type": "string", "maxLength": 200}, "contact_name": {"type": "string"}, "email": {"type": "string", "format": "email"},
+                    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}, "contact_name": {"type": "string", "minLength": 1, "pattern": "\\S"}, "email": {"type": "string", "format": "email"},
                                    "phone": {"type": "string"}, "website": {"type": "string", "format": "uri"}}}}}},
                 "responses": writes("201", "Signed up; the token is in the answer")}},
             "/review": {"get": {"summary": "The review queue (editors, admins): new listings and changes to published ones, each with a field diff and possible duplicates within 100 m", "operationId": "getReview", "security": [{"bearer": []}], "responses": writes("200", "The queue")}},
@@ -327,7 +336,7 @@ fn core_document(base: &str) -> Value {
                 "collectionId": {"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets", "schools", "catchments"]}},
                 "limit": {"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": format!("Page size; larger values are clamped to {MAX_LIMIT}."),
-                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+                    "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}},
                 "offset": {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0}},
                 "bbox": {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",

@@ -71,6 +71,10 @@ impl Params {
             ));
         }
         if errors.is_empty() {
+            // A parameter left empty (`school=`, as a form sends an empty
+            // field) means the same as one left out.
+            let mut pairs = pairs;
+            pairs.retain(|(_, v)| !v.trim().is_empty());
             Ok(Self { pairs })
         } else {
             Err(ApiError::Invalid(errors))

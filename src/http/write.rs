@@ -62,11 +62,14 @@ fn written(w: Written) -> Response {
 async fn create(
     State(state): State<AppState>,
     Path(collection): Path<String>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // The collection first: a write to a read-only one is 405 (with Allow)
+    // whoever asks, not 401.
     writable(&collection)?;
+    let caller = caller?;
     let value = json_body(&headers, body, FEATURE)?;
     let asset = state.service().create(&caller.0, &value).await?;
     let location = format!(
@@ -84,11 +87,14 @@ async fn create(
 async fn replace(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // The collection first: a write to a read-only one is 405 (with Allow)
+    // whoever asks, not 401.
     writable(&collection)?;
+    let caller = caller?;
     let id = parse_id(&id)?;
     let expected = if_match(&headers)?;
     let value = json_body(&headers, body, FEATURE)?;
@@ -103,11 +109,14 @@ async fn replace(
 async fn modify(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // The collection first: a write to a read-only one is 405 (with Allow)
+    // whoever asks, not 401.
     writable(&collection)?;
+    let caller = caller?;
     let id = parse_id(&id)?;
     let expected = if_match(&headers)?;
     let patch = json_body(&headers, body, MERGE_PATCH)?;
@@ -122,10 +131,13 @@ async fn modify(
 async fn remove(
     State(state): State<AppState>,
     Path((collection, id)): Path<(String, String)>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // The collection first: a write to a read-only one is 405 (with Allow)
+    // whoever asks, not 401.
     writable(&collection)?;
+    let caller = caller?;
     let id = parse_id(&id)?;
     let expected = if_match(&headers)?;
     if state.service().delete(&caller.0, id, expected).await? {

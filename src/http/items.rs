@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::geojson::geojson;
-use super::params::Params;
+use super::params::{AREA_MAX_LIMIT, MAX_LIMIT, Params};
 use super::{AppState, BaseUrl};
 use crate::domain::SchoolRef;
 use crate::index::PageCounts;
@@ -101,7 +101,10 @@ async fn items(
     let params = Params::parse(raw.as_deref(), allowed)?;
     let mut errors = Vec::new();
     params.check_format(&mut errors);
-    let (limit, offset) = params.paging(&mut errors);
+    // One school's area may come whole in one answer.
+    let area = collection == "assets" && params.get("school").is_some();
+    let cap = if area { AREA_MAX_LIMIT } else { MAX_LIMIT };
+    let (limit, offset) = params.paging_up_to(cap, &mut errors);
     let path = format!("/collections/{collection}/items");
     // The index grows the buffer once, to the size of the features it writes.
     let mut out = Vec::with_capacity(1024);
@@ -111,6 +114,9 @@ async fn items(
             let q = params.asset_query(&mut errors);
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
+            }
+            if limit > MAX_LIMIT {
+                return streamed_area(&state, &q, offset, limit, base, path, params);
             }
             if offset + limit > BLOCKING_WALK {
                 // A deep page walks many entries: off the async workers, so
@@ -154,6 +160,74 @@ async fn items(
     };
     finish_collection(&mut out, counts, &base, &path, &params, offset, limit);
     Ok(geojson(out))
+}
+
+/// Features written per step of a streamed answer (under one read lock).
+const STREAM_STEP: usize = 512;
+
+/// A whole area's assets as one FeatureCollection, streamed: the matching ids
+/// are taken once; each step writes the prebuilt bytes of a few hundred of
+/// them under a short read lock, so the body is never built whole in memory
+/// and writers wait no longer than a step. An asset removed meanwhile is left
+/// out and `numberReturned` counts what was written.
+fn streamed_area(
+    state: &AppState,
+    q: &crate::index::AssetQuery,
+    offset: usize,
+    limit: usize,
+    base: String,
+    path: String,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let (ids, distances) = state.index.all_ids(q)?;
+    let matched = ids.len();
+    let end = offset.saturating_add(limit).min(matched);
+    let start = offset.min(end);
+    let index = state.index.clone();
+    let mut at = start;
+    let mut written = 0usize;
+    let mut head = true;
+    let mut done = false;
+    let pieces = std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut out = Vec::with_capacity(64 * 1024);
+        if head {
+            head = false;
+            out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
+            return Some(out);
+        }
+        if at < end {
+            let step = (at + STREAM_STEP).min(end);
+            let d = if distances.is_empty() {
+                &[][..]
+            } else {
+                &distances[at..step]
+            };
+            let mut now = crate::encode::Now::default();
+            index.for_each_feature(&ids[at..step], d, |f, dist| {
+                if written > 0 {
+                    out.push(b',');
+                }
+                f.write_at(&mut out, dist, &mut now);
+                written += 1;
+            });
+            at = step;
+            return Some(out);
+        }
+        done = true;
+        let counts = PageCounts {
+            matched,
+            returned: written,
+        };
+        finish_collection(&mut out, counts, &base, &path, &params, offset, limit);
+        Some(out)
+    });
+    Ok(super::stream::typed(
+        super::stream::blocking_body(pieces),
+        super::geojson::GEOJSON,
+    ))
 }
 
 async fn item(

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT, Params};
+use super::params::{AREA_MAX_LIMIT, DEFAULT_LIMIT, MAX_LIMIT, Params};
 use crate::domain::taxonomy::CATEGORIES;
 
 pub fn routes() -> Router<AppState> {
@@ -335,7 +335,7 @@ fn core_document(base: &str) -> Value {
                 "f": {"name": "f", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "geojson"]}},
                 "collectionId": {"name": "collectionId", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets", "schools", "catchments"]}},
                 "limit": {"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
-                    "description": format!("Page size; larger values are clamped to {MAX_LIMIT}."),
+                    "description": format!("Page size; larger values are clamped to {MAX_LIMIT}. With school= (the assets of one area), up to {AREA_MAX_LIMIT}: a whole area in one answer, streamed."),
                     "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}},
                 "offset": {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0}},
                 "bbox": {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,

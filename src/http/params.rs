@@ -17,6 +17,9 @@ pub struct Params {
 
 /// Largest page a client may ask for; larger limits are clamped to it.
 pub const MAX_LIMIT: usize = 10_000;
+/// Largest page of the assets of one school's area (`school=`): a whole area
+/// in one answer, streamed, however dense (Lowell holds 12,442 of 100,000).
+pub const AREA_MAX_LIMIT: usize = 1_000_000;
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: usize = 100;
 /// Deepest page a client may ask for: beyond it, narrow the query or take
@@ -116,10 +119,15 @@ impl Params {
 
     /// `limit` (1.., clamped to [`MAX_LIMIT`]) and `offset` (0..).
     pub fn paging(&self, errors: &mut Vec<FieldError>) -> (usize, usize) {
+        self.paging_up_to(MAX_LIMIT, errors)
+    }
+
+    /// [`Params::paging`] with another largest page.
+    pub fn paging_up_to(&self, cap: usize, errors: &mut Vec<FieldError>) -> (usize, usize) {
         let limit = match self.get("limit") {
             None => DEFAULT_LIMIT,
             Some(v) => match v.parse::<i64>() {
-                Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
+                Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(cap).min(cap),
                 Ok(_) => {
                     errors.push(FieldError::query("limit", "must be at least 1"));
                     DEFAULT_LIMIT

@@ -68,7 +68,8 @@ fn writes(code: &str, description: &str) -> Value {
     json!({
         code: {"description": description},
         "400": problem, "401": problem, "403": problem, "404": problem, "405": problem,
-        "409": problem, "412": problem, "413": problem, "415": problem, "503": problem,
+        "409": problem, "412": problem, "413": problem, "415": problem, "429": problem,
+        "503": problem,
     })
 }
 
@@ -184,7 +185,7 @@ fn community_schemas() -> Value {
             "geometry": {"type": "object", "description": "A Point, lon/lat."},
             "properties": {"type": "object", "required": ["name", "category"], "additionalProperties": false, "properties": {
                 "name": {"type": "string", "maxLength": 200}, "category": {"type": "string"}, "address": {"type": "string"},
-                "website": {"type": "string", "format": "uri"}, "phone": {"type": "string"}, "description": {"type": "string"},
+                "website": {"type": "string", "description": "An http(s) URL; empty means none."}, "phone": {"type": "string"}, "description": {"type": "string"},
                 "how_known": {"type": "string", "maxLength": 1000}, "contact": {"type": "string", "maxLength": 200, "description": "Never published."},
                 "nickname": {"type": "string", "description": "Leave empty (a honeypot for bots)."}}}}},
     })
@@ -279,7 +280,7 @@ fn core_document(base: &str) -> Value {
                 "operationId": "signUp",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "contact_name", "email"],
                     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}, "contact_name": {"type": "string", "minLength": 1, "pattern": "\\S"}, "email": {"type": "string", "format": "email"},
-                                   "phone": {"type": "string"}, "website": {"type": "string", "format": "uri"}}}}}},
+                                   "phone": {"type": "string"}, "website": {"type": "string", "description": "An http(s) URL; empty means none."}}}}}},
                 "responses": writes("201", "Signed up; the token is in the answer")}},
             "/review": {"get": {"summary": "The review queue (editors, admins): new listings and changes to published ones, each with a field diff and possible duplicates within 100 m", "operationId": "getReview", "security": [{"bearer": []}], "responses": writes("200", "The queue")}},
             "/review/{assetId}/approve": {"post": {"summary": "Publish the listing or its proposed change (or carry out a requested deletion, 204); sets the date last verified. With {\"version\": N} from the queue, 409 when the listing changed since", "operationId": "approve", "security": [{"bearer": []}],

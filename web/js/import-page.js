@@ -143,8 +143,9 @@ async function doImport() {
   const r = await upload(query(extra), $('file').files[0]);
   if (!r.ok) { $('result').textContent = t('import.failed', { problem: problemText(r) }); $('do-import').disabled = false; return; }
   const i = r.data.import;
-  $('result').textContent = t('import.done', { inserted: i.inserted, updated: i.updated, unchanged: i.unchanged, skipped: i.skipped });
+  // The list first, then the words: whoever reads the words finds the list current.
   await history();
+  $('result').textContent = t('import.done', { inserted: i.inserted, updated: i.updated, unchanged: i.unchanged, skipped: i.skipped });
 }
 
 async function history() {
@@ -169,10 +170,11 @@ async function history() {
       b.setAttribute('aria-label', t('import.undo_file', { file: i.file }));
       b.addEventListener('click', async () => {
         const u = await send('POST', '/imports/' + i.id + '/undo', undefined, token());
-        $('undo-result').textContent = u.ok
+        const said = u.ok
           ? t('import.undone', { file: i.file, deleted: u.data.deleted, restored: u.data.restored, kept: u.data.kept.length })
           : t('import.failed', { problem: problemText(u) });
         await history();
+        $('undo-result').textContent = said;
       });
     }
   }

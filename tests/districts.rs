@@ -4,32 +4,18 @@
 //! answer, a plain id two districts share is refused naming both, and an
 //! editor limited to one district imports and undoes only that district's.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
 mod common;
 use common::{Backend, TempDb, call, call_with, seattle};
 
-on_both_stores!(two_districts_with_the_same_school_ids_share_one_service);
-
-const BIN: &str = env!("CARGO_BIN_EXE_assetmap");
-
-fn assetmap(args: &[&str], url: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["--database-url", url])
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run assetmap")
-}
+use common::cli as assetmap;
 
 fn ok(args: &[&str], url: &str) -> String {
-    let out = assetmap(args, url);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "assetmap {args:?}: {stderr}");
-    stderr
+    common::cli_ok(args, url).1
 }
+
+on_both_stores!(two_districts_with_the_same_school_ids_share_one_service);
 
 async fn get(router: &axum::Router, uri: &str) -> (u16, Value) {
     let (status, _, body) = call(router, "GET", uri, &[]).await;

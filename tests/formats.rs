@@ -7,12 +7,18 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use geo::CoordsIter;
 
 mod common;
 use common::{Backend, TempDb, seattle};
+
+fn ok(args: &[&str], url: &str) -> String {
+    common::cli_ok(args, url).1
+}
+
+use common::cli_refused as refused;
 
 on_both_stores!(
     every_format_gives_the_same_map_as_geojson,
@@ -20,34 +26,6 @@ on_both_stores!(
     names_match_areas_to_schools_and_never_guess,
     a_reimport_of_the_same_file_changes_nothing,
 );
-
-const BIN: &str = env!("CARGO_BIN_EXE_assetmap");
-
-fn assetmap(args: &[&str], url: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["--database-url", url])
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run assetmap")
-}
-
-fn ok(args: &[&str], url: &str) -> String {
-    let out = assetmap(args, url);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "assetmap {args:?}: {stderr}");
-    stderr
-}
-
-fn refused(args: &[&str], url: &str) -> String {
-    let out = assetmap(args, url);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !out.status.success(),
-        "assetmap {args:?} should fail: {stderr}"
-    );
-    stderr
-}
 
 fn ogr2ogr(args: &[&str]) {
     let out = Command::new("ogr2ogr")

@@ -11,7 +11,6 @@
 //! answering Nominatim's documented `/search?format=jsonv2` shape.
 
 use std::collections::HashMap;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
@@ -19,28 +18,14 @@ use serde_json::{Value, json};
 mod common;
 use common::{Backend, TempDb, seattle};
 
+fn ok(args: &[&str], url: &str) -> String {
+    common::cli_ok(args, url).1
+}
+
 on_both_stores!(
     addresses_are_placed_by_the_district_s_address_points,
     an_outside_geocoder_is_asked_politely_and_once,
 );
-
-const BIN: &str = env!("CARGO_BIN_EXE_assetmap");
-
-fn assetmap(args: &[&str], url: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["--database-url", url])
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run assetmap")
-}
-
-fn ok(args: &[&str], url: &str) -> String {
-    let out = assetmap(args, url);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "assetmap {args:?}: {stderr}");
-    stderr
-}
 
 /// A place of the demo set with a street address: (name, category, address, lon, lat).
 type Place = (String, String, String, f64, f64);

@@ -6,46 +6,18 @@
 //! columns and a preview, then import, list and undo), on both stores.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
 mod common;
 use common::{Backend, TempDb, call_with, seattle};
 
+use common::{cli_ok as ok, cli_refused as refused};
+
 on_both_stores!(
     imports_are_recorded_and_undone_whole,
     the_import_page_reads_reports_imports_and_undoes,
 );
-
-const BIN: &str = env!("CARGO_BIN_EXE_assetmap");
-
-fn assetmap(args: &[&str], url: &str) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["--database-url", url])
-        .env("RUST_LOG", "warn")
-        .env("USER", "gis-office")
-        .output()
-        .expect("run assetmap")
-}
-
-fn ok(args: &[&str], url: &str) -> (String, String) {
-    let out = assetmap(args, url);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "assetmap {args:?}: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-fn refused(args: &[&str], url: &str) -> String {
-    let out = assetmap(args, url);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !out.status.success(),
-        "assetmap {args:?} should fail: {stderr}"
-    );
-    stderr
-}
 
 /// The import id a CLI import printed.
 fn import_id(stderr: &str) -> String {

@@ -519,3 +519,34 @@ pub async fn sql(b: Backend, url: &str, statement: &str, id: &str) {
         }
     }
 }
+
+/// `assetmap ARGS --database-url URL` as a process, as a user of a GIS office
+/// (`USER=gis-office`, which an import records), with warnings only.
+pub fn cli(args: &[&str], url: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args(args)
+        .args(["--database-url", url])
+        .env("RUST_LOG", "warn")
+        .env("USER", "gis-office")
+        .output()
+        .expect("run assetmap")
+}
+
+/// [`cli`] that must succeed: what it printed on stdout and on stderr.
+pub fn cli_ok(args: &[&str], url: &str) -> (String, String) {
+    let out = cli(args, url);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "assetmap {args:?}: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// [`cli`] that must fail: what it printed on stderr.
+pub fn cli_refused(args: &[&str], url: &str) -> String {
+    let out = cli(args, url);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "assetmap {args:?} should fail: {stderr}"
+    );
+    stderr
+}

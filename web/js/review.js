@@ -58,7 +58,38 @@ function item(entry) {
     const r = await call('POST', '/review/' + entry.asset_id + '/reject', { reason: reason.value, version: entry.version });
     result.textContent = r.ok ? t('review.rejected') : t('review.reject_failed', { problem: problemText(r) });
   });
-  return { li, mapDiv, entry };
+  // An imported listing whose address could not be found waits to be placed:
+  // click the map where it is (or type its latitude and longitude), then save;
+  // saving places and publishes it.
+  let place = null;
+  if (p.location_needed === true) {
+    li.insertBefore(el('p', t('review.place_needed'), 'error'), mapDiv);
+    const form = el('div', null, 'actions place');
+    const inputs = {};
+    for (const k of ['lat', 'lon']) {
+      const label = form.appendChild(el('label', t('review.place_' + k)));
+      const input = form.appendChild(el('input'));
+      input.id = k + '-' + entry.asset_id;
+      input.inputMode = 'decimal';
+      label.htmlFor = input.id;
+      inputs[k] = input;
+    }
+    const save = form.appendChild(el('button', t('review.place_save')));
+    save.type = 'button';
+    li.insertBefore(form, mapDiv.nextSibling);
+    save.addEventListener('click', async () => {
+      const lat = Number(inputs.lat.value), lon = Number(inputs.lon.value);
+      if (!inputs.lat.value.trim() || !inputs.lon.value.trim() || !Number.isFinite(lat) || !Number.isFinite(lon)) {
+        result.textContent = t('review.place_missing');
+        inputs.lat.focus();
+        return;
+      }
+      const r = await call('PATCH', '/collections/assets/items/' + entry.asset_id, { geometry: { type: 'Point', coordinates: [lon, lat] } });
+      result.textContent = r.ok ? t('review.placed') : t('review.approve_failed', { problem: problemText(r) });
+    });
+    place = inputs;
+  }
+  return { li, mapDiv, entry, place };
 }
 
 async function load() {
@@ -69,12 +100,22 @@ async function load() {
   $('status').textContent = t('review.waiting', { n: r.data.items.length });
   const cfg = await config();
   for (const entry of r.data.items) {
-    const { li, mapDiv } = item(entry);
+    const { li, mapDiv, place } = item(entry);
     queue.appendChild(li);
     const [lon, lat] = entry.proposed.geometry.coordinates;
     const map = L.map(mapDiv, { zoomControl: false, keyboard: false }).setView([lat, lon], 17);
     tiles(cfg).addTo(map);
-    L.circleMarker([lat, lon], { radius: 7, color: '#b35900' }).addTo(map).bindTooltip(() => el('span', entry.proposed.properties.name));
+    const marker = L.circleMarker([lat, lon], { radius: 7, color: '#b35900' }).addTo(map).bindTooltip(() => el('span', entry.proposed.properties.name));
+    if (place) {
+      // Where it stands is a stand-in: show the district around it, and let a
+      // click say where it is.
+      map.setZoom(13);
+      map.on('click', (e) => {
+        marker.setLatLng(e.latlng);
+        place.lat.value = e.latlng.lat.toFixed(6);
+        place.lon.value = e.latlng.lng.toFixed(6);
+      });
+    }
     for (const d of entry.possible_duplicates) {
       getJSON('/collections/assets/items/' + d.id).then((f) => {
         const [dl, dt] = f.geometry.coordinates;

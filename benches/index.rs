@@ -187,7 +187,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
-            index.write_assets(black_box(&q_bbox), 0, 100, &mut buf)
+            index.write_assets(black_box(&q_bbox), 0, 100, &mut buf, None)
         })
     });
     g.bench_function("rstar_geojson_bytes", |b| {
@@ -224,7 +224,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
-            index.write_assets(black_box(&q_knn), 0, 10, &mut buf)
+            index.write_assets(black_box(&q_knn), 0, 10, &mut buf, None)
         })
     });
     g.bench_function("rstar_geojson_bytes", |b| {
@@ -284,7 +284,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assetmap_geojson_bytes", |b| {
         b.iter(|| {
             buf.clear();
-            index.write_assets(black_box(&q_area), 0, usize::MAX, &mut buf)
+            index.write_assets(black_box(&q_area), 0, usize::MAX, &mut buf, None)
         })
     });
     g.bench_function("rstar_geojson_bytes", |b| {
@@ -322,13 +322,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("without_hours", |b| {
         b.iter(|| {
             buf.clear();
-            plain.write_assets(black_box(&everything), 0, 1_000, &mut buf)
+            plain.write_assets(black_box(&everything), 0, 1_000, &mut buf, None)
         })
     });
     g.bench_function("with_hours", |b| {
         b.iter(|| {
             buf.clear();
-            timed.write_assets(black_box(&everything), 0, 1_000, &mut buf)
+            timed.write_assets(black_box(&everything), 0, 1_000, &mut buf, None)
         })
     });
     g.finish();

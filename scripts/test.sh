@@ -62,6 +62,15 @@ if ! command -v pdftotext >/dev/null 2>&1; then
   echo "installing poppler-utils (pdftotext reads the printed reports back)"
   apt_install poppler-utils
 fi
+if ! command -v cs2cs >/dev/null 2>&1; then
+  echo "installing PROJ's command-line tools (the reference coordinates of the CRS tests)"
+  apt_install proj-bin
+fi
+if ! command -v schemathesis >/dev/null 2>&1; then
+  echo "installing schemathesis (PyPI)"
+  python3 -m pip install --quiet 'schemathesis>=4.3,<5' 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages 'schemathesis>=4.3,<5'
+fi
 if ! command -v ogrinfo >/dev/null 2>&1; then
   echo "installing GDAL's command-line tools"
   apt_install gdal-bin
@@ -85,6 +94,9 @@ cargo test --all-targets
 say "browser tests"
 cargo build --quiet
 (cd tests/browser && ASSETMAP_BIN="$PWD/../../target/debug/assetmap" npm test --silent)
+
+say "the document is the contract: schemathesis against /api, every check (scripts/schemathesis.sh)"
+SCHEMATHESIS_SEED=20261203 scripts/schemathesis.sh target/debug/assetmap
 
 say "soak: mixed reads and writes, 20 s per store (benches/soak.sh)"
 SOAK_BIN="$PWD/target/debug/assetmap" bash benches/soak.sh sqlite 20

@@ -99,6 +99,8 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
             args.submissions_per_hour,
             std::time::Duration::from_secs(3600),
         )),
+        // Each code was checked as the arguments were read.
+        crs: crate::crs::Catalog::new(&args.crs).unwrap_or_default(),
     }
 }
 

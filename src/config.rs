@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// Radius in metres used as the area of a school without an attendance area.
     #[arg(long, env = "ASSETMAP_DEFAULT_RADIUS_M", default_value_t = crate::domain::sphere::MILE_M)]
     pub default_radius_m: f64,
+    /// More coordinate systems answers may be asked in (`crs=`) and boxes
+    /// given in (`bbox-crs=`), besides CRS84, EPSG:4326 and EPSG:3857: EPSG
+    /// codes, comma-separated (EPSG:2926 is Washington State Plane North).
+    #[arg(long = "crs", env = "ASSETMAP_CRS", value_delimiter = ',', value_parser = parse_epsg)]
+    pub crs: Vec<u32>,
     /// The district's time zone (IANA name): opening hours, `open=now` and
     /// `open_now` are read on its clocks.
     #[arg(long, env = "ASSETMAP_TIMEZONE", default_value = crate::domain::hours::DEFAULT_TIMEZONE, value_parser = parse_timezone)]
@@ -497,6 +502,20 @@ fn parse_encoding(s: &str) -> Result<crate::import::read::Encoding, String> {
 }
 
 /// An IANA time zone name, e.g. `America/Los_Angeles`.
+/// `EPSG:2926` (or `2926`): a code the catalogue of coordinate systems has.
+fn parse_epsg(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let n = t
+        .strip_prefix("EPSG:")
+        .or_else(|| t.strip_prefix("epsg:"))
+        .unwrap_or(t);
+    let code: u32 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not an EPSG code like EPSG:2926"))?;
+    crate::crs::ServedCrs::epsg(code).map_err(|e| e.to_string())?;
+    Ok(code)
+}
+
 fn parse_timezone(s: &str) -> Result<chrono_tz::Tz, String> {
     s.parse::<chrono_tz::Tz>()
         .map_err(|_| format!("{s:?} is not an IANA time zone name (e.g. America/Los_Angeles)"))

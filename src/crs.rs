@@ -364,3 +364,148 @@ mod tests {
         }
     }
 }
+
+/// The URI of OGC CRS84 (WGS84 longitude/latitude): the storage CRS, and what
+/// answers use when no `crs=` is asked for.
+pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// A coordinate system the API answers in and reads boxes in (OGC API –
+/// Features Part 2), named by its OGC URI. Axis order is the system's own:
+/// EPSG:4326 and other geographic systems are latitude first; projected
+/// systems are easting, northing; CRS84 is longitude first.
+#[derive(Debug, Clone)]
+pub struct ServedCrs {
+    uri: String,
+    crs: Crs,
+    lat_first: bool,
+    crs84: bool,
+}
+
+impl ServedCrs {
+    /// CRS84: WGS84 longitude/latitude.
+    pub fn crs84() -> Self {
+        Self {
+            uri: CRS84_URI.into(),
+            crs: Crs::wgs84(),
+            lat_first: false,
+            crs84: true,
+        }
+    }
+
+    /// An EPSG system, as `http://www.opengis.net/def/crs/EPSG/0/{code}`.
+    pub fn epsg(code: u32) -> Result<Self, CrsError> {
+        let crs = Crs::epsg(code)?;
+        Ok(Self {
+            uri: format!("http://www.opengis.net/def/crs/EPSG/0/{code}"),
+            lat_first: crs.is_geographic(),
+            crs,
+            crs84: false,
+        })
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Whether this is CRS84, the coordinates as stored.
+    pub fn is_crs84(&self) -> bool {
+        self.crs84
+    }
+
+    /// A WGS84 longitude/latitude as this system's two coordinates, in its
+    /// axis order.
+    pub fn from_lon_lat(&self, lon: f64, lat: f64) -> Result<(f64, f64), CrsError> {
+        let (x, y) = self.crs.from_wgs84(lon, lat)?;
+        Ok(if self.lat_first { (y, x) } else { (x, y) })
+    }
+
+    /// This system's two coordinates (in its axis order) as WGS84
+    /// longitude/latitude.
+    pub fn to_lon_lat(&self, a: f64, b: f64) -> Result<(f64, f64), CrsError> {
+        let (x, y) = if self.lat_first { (b, a) } else { (a, b) };
+        self.crs.to_wgs84(x, y)
+    }
+
+    /// Whether coordinates are angles (written like CRS84's) rather than
+    /// distances (written to the millimetre, or the thousandth of a foot).
+    pub fn is_geographic(&self) -> bool {
+        self.crs.is_geographic()
+    }
+
+    /// A box of this system (`[minA, minB, maxA, maxB]` in its axis order) as
+    /// the WGS84 box that holds it: its edges are followed (16 points each),
+    /// since a projection bends straight lines. `None` when some of it is
+    /// outside the projection.
+    pub fn box_to_lon_lat(&self, b: [f64; 4]) -> Option<[f64; 4]> {
+        if self.crs84 {
+            return Some(b);
+        }
+        let [a0, b0, a1, b1] = b;
+        let mut ext = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        const STEPS: usize = 16;
+        for i in 0..=STEPS {
+            let t = i as f64 / STEPS as f64;
+            let a = a0 + (a1 - a0) * t;
+            let bb = b0 + (b1 - b0) * t;
+            for (pa, pb) in [(a, b0), (a, b1), (a0, bb), (a1, bb)] {
+                let (lon, lat) = self.to_lon_lat(pa, pb).ok()?;
+                ext = [
+                    ext[0].min(lon),
+                    ext[1].min(lat),
+                    ext[2].max(lon),
+                    ext[3].max(lat),
+                ];
+            }
+        }
+        Some(ext)
+    }
+}
+
+/// The coordinate systems the service offers: CRS84, EPSG:4326, EPSG:3857 and
+/// those configured (`--crs`). Built once at start; cheap to share.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    list: std::sync::Arc<[ServedCrs]>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::new(&[]).unwrap_or_else(|_| Self {
+            list: vec![ServedCrs::crs84()].into(),
+        })
+    }
+}
+
+impl Catalog {
+    /// CRS84, EPSG:4326, EPSG:3857 and these EPSG codes (each once).
+    pub fn new(extra: &[u32]) -> Result<Self, CrsError> {
+        let mut list = vec![ServedCrs::crs84()];
+        for code in [4326, 3857].iter().chain(extra) {
+            let s = ServedCrs::epsg(*code)?;
+            if !list.iter().any(|l| l.uri == s.uri) {
+                list.push(s);
+            }
+        }
+        Ok(Self { list: list.into() })
+    }
+
+    /// The system a URI names (exactly as [`Catalog::uris`] lists it).
+    pub fn get(&self, uri: &str) -> Option<&ServedCrs> {
+        self.list.iter().find(|c| c.uri == uri)
+    }
+
+    /// CRS84.
+    pub fn crs84(&self) -> &ServedCrs {
+        &self.list[0]
+    }
+
+    /// Every URI offered, CRS84 first.
+    pub fn uris(&self) -> Vec<&str> {
+        self.list.iter().map(|c| c.uri.as_str()).collect()
+    }
+}

@@ -20,6 +20,9 @@ pub struct FeatureBytes {
     pub bytes: Box<[u8]>,
     /// Offset just past the `{` that opens `properties`.
     pub props_at: u32,
+    /// Offset of the geometry object (it ends where `,"properties":{` begins),
+    /// so an answer in another CRS swaps in its own geometry.
+    pub geom_at: u32,
     /// Opening hours whose `open_now` is worked out when the feature is
     /// written (the bytes then lack `open_now`; without hours they hold
     /// `"open_now":null`).
@@ -31,6 +34,40 @@ impl FeatureBytes {
     /// ones (`"distance_m":…,` and `"open_now":false,`).
     pub fn spliced_len(&self, with_distance: bool) -> usize {
         (if with_distance { 40 } else { 0 }) + (if self.hours.is_some() { 17 } else { 0 })
+    }
+
+    /// [`FeatureBytes::write_at`] with `geometry` (a GeoJSON geometry object,
+    /// in another CRS) in place of the prebuilt one.
+    pub fn write_with_geometry(
+        &self,
+        out: &mut Vec<u8>,
+        distance_m: Option<f64>,
+        now: &mut Now,
+        geometry: &[u8],
+    ) {
+        const PROPERTIES: usize = b",\"properties\":{".len();
+        let (g, p) = (self.geom_at as usize, self.props_at as usize);
+        out.extend_from_slice(&self.bytes[..g]);
+        out.extend_from_slice(geometry);
+        out.extend_from_slice(&self.bytes[p - PROPERTIES..p]);
+        self.splice(out, distance_m, now);
+        out.extend_from_slice(&self.bytes[p..]);
+    }
+
+    /// Writes what is worked out per request at the start of `properties`.
+    fn splice(&self, out: &mut Vec<u8>, distance_m: Option<f64>, now: &mut Now) {
+        if let Some(d) = distance_m {
+            out.extend_from_slice(b"\"distance_m\":");
+            write_decimetres(out, d);
+            out.push(b',');
+        }
+        if let Some(h) = &self.hours {
+            out.extend_from_slice(match h.open_at(now.get()) {
+                Some(true) => b"\"open_now\":true,",
+                Some(false) => b"\"open_now\":false,",
+                None => b"\"open_now\":null,",
+            });
+        }
     }
 
     /// Writes the feature into `out`, with `"distance_m":d,` added when given
@@ -47,18 +84,7 @@ impl FeatureBytes {
         }
         let at = self.props_at as usize;
         out.extend_from_slice(&self.bytes[..at]);
-        if let Some(d) = distance_m {
-            out.extend_from_slice(b"\"distance_m\":");
-            write_decimetres(out, d);
-            out.push(b',');
-        }
-        if let Some(h) = &self.hours {
-            out.extend_from_slice(match h.open_at(now.get()) {
-                Some(true) => b"\"open_now\":true,",
-                Some(false) => b"\"open_now\":false,",
-                None => b"\"open_now\":null,",
-            });
-        }
+        self.splice(out, distance_m, now);
         out.extend_from_slice(&self.bytes[at..]);
     }
 }
@@ -140,7 +166,9 @@ fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> Featur
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
     let _ = serde_json::to_writer(&mut out, id);
-    out.extend_from_slice(b",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+    out.extend_from_slice(b",\"geometry\":");
+    let geom_at = out.len();
+    out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
     write_f64(&mut out, lon);
     out.push(b',');
     write_f64(&mut out, lat);
@@ -151,6 +179,7 @@ fn point_feature(id: &str, lon: f64, lat: f64, props: &impl Serialize) -> Featur
     FeatureBytes {
         bytes: out.into_boxed_slice(),
         props_at: u32::try_from(props_at).unwrap_or(0),
+        geom_at: u32::try_from(geom_at).unwrap_or(0),
         hours: None,
     }
 }
@@ -251,6 +280,7 @@ pub fn catchment_feature(c: &Catchment, school: Option<&School>) -> FeatureBytes
     out.extend_from_slice(b"{\"type\":\"Feature\",\"id\":");
     let _ = serde_json::to_writer(&mut out, &c.id.to_string());
     out.extend_from_slice(b",\"geometry\":");
+    let geom_at = out.len();
     write_multipolygon(&mut out, &c.geometry);
     out.extend_from_slice(b",\"properties\":");
     let props_at = out.len() + 1;
@@ -265,6 +295,7 @@ pub fn catchment_feature(c: &Catchment, school: Option<&School>) -> FeatureBytes
     FeatureBytes {
         bytes: out.into_boxed_slice(),
         props_at: u32::try_from(props_at).unwrap_or(0),
+        geom_at: u32::try_from(geom_at).unwrap_or(0),
         hours: None,
     }
 }
@@ -366,5 +397,81 @@ mod tests {
         let v: Value = serde_json::from_slice(&out).expect("json");
         assert_eq!(v["properties"]["distance_m"], 1234.6);
         assert_eq!(v["properties"]["name"], "Library \"A\" <b>");
+    }
+}
+
+/// A feature's geometry as the index holds it, for answers in another CRS.
+#[derive(Debug, Clone, Copy)]
+pub enum Geo<'a> {
+    Point(f64, f64),
+    Area(&'a MultiPolygon<f64>),
+}
+
+/// Writes a geometry moved into `crs`, in its axis order: angles as CRS84's
+/// are written, distances to three decimals (a millimetre, or a thousandth of
+/// a foot). A geometry that falls outside the projection is `null`.
+pub fn write_geometry_in(out: &mut Vec<u8>, g: Geo, crs: &crate::crs::ServedCrs) {
+    let geographic = crs.is_geographic();
+    let num = |out: &mut Vec<u8>, v: f64| {
+        if geographic {
+            write_f64(out, v);
+        } else {
+            write_f64(out, (v * 1000.0).round() / 1000.0);
+        }
+    };
+    let start = out.len();
+    let ok = match g {
+        Geo::Point(lon, lat) => match crs.from_lon_lat(lon, lat) {
+            Ok((a, b)) => {
+                out.extend_from_slice(b"{\"type\":\"Point\",\"coordinates\":[");
+                num(out, a);
+                out.push(b',');
+                num(out, b);
+                out.extend_from_slice(b"]}");
+                true
+            }
+            Err(_) => false,
+        },
+        Geo::Area(mp) => {
+            out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
+            let mut ok = true;
+            'polygons: for (i, poly) in mp.0.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'[');
+                for (j, ring) in std::iter::once(poly.exterior())
+                    .chain(poly.interiors())
+                    .enumerate()
+                {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.push(b'[');
+                    for (k, c) in ring.0.iter().enumerate() {
+                        let Ok((a, b)) = crs.from_lon_lat(c.x, c.y) else {
+                            ok = false;
+                            break 'polygons;
+                        };
+                        if k > 0 {
+                            out.push(b',');
+                        }
+                        out.push(b'[');
+                        num(out, a);
+                        out.push(b',');
+                        num(out, b);
+                        out.push(b']');
+                    }
+                    out.push(b']');
+                }
+                out.push(b']');
+            }
+            out.extend_from_slice(b"]}");
+            ok
+        }
+    };
+    if !ok {
+        out.truncate(start);
+        out.extend_from_slice(b"null");
     }
 }

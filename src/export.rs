@@ -210,7 +210,7 @@ impl Export {
         let distances = self.distances.get(self.pos..end).unwrap_or(&[]);
         let mut n = 0;
         let (format, first) = (self.format, self.written == 0);
-        self.index.for_each_feature(chunk, distances, |f, d| {
+        self.index.for_each_feature(chunk, distances, |f, d, _| {
             match format {
                 Format::GeoJson => {
                     if !(first && n == 0) {

@@ -436,7 +436,8 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing(b:
     let counts_before = store.counts().await.expect("counts");
     let cases: &[(&str, &str)] = &[
         ("/collections/assets/items?bbox=1,2,3", "bbox"),
-        ("/collections/assets/items?bbox=0,0,1,91", "bbox"),
+        ("/collections/assets/items?bbox=0,0,1,1,2", "bbox"),
+        ("/collections/assets/items?bbox=0,1e400,1,1", "bbox"),
         ("/collections/assets/items?bbox=a,b,c,d", "bbox"),
         ("/collections/assets/items?bbox=0,NaN,1,1", "bbox"),
         (
@@ -449,10 +450,10 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing(b:
         ("/collections/assets/items?limit=ten", "limit"),
         ("/collections/assets/items?offset=-5", "offset"),
         ("/collections/assets/items?limit=5&limit=6", "limit"),
-        ("/collections/assets/items?near=-122.3,91", "near"),
+        ("/collections/assets/items?near=-181,47", "near"),
         ("/collections/assets/items?near=NaN,47", "near"),
         ("/collections/assets/items?near=1", "near"),
-        ("/collections/assets/items?radius=100", "radius"),
+        ("/collections/assets/items?radius=-100", "radius"),
         (
             "/collections/assets/items?near=-122.3,47.6&radius=-1",
             "radius",
@@ -468,7 +469,9 @@ async fn bad_requests_are_problems_that_name_the_parameter_and_change_nothing(b:
             "/collections/assets/items?school=201&year=1999-2000",
             "year",
         ),
-        ("/collections/assets/items?year=2020-2021", "year"),
+        ("/collections/assets/items?year=2020", "year"),
+        ("/collections/assets/items?category=Library", "category"),
+        ("/collections/assets/items?language=%20en", "language"),
         ("/collections/assets/items?f=xml", "f"),
         ("/collections/schools/items?category=park", "category"),
         ("/collections/catchments/items?school=nope", "school"),
@@ -582,5 +585,71 @@ async fn the_service_does_what_its_document_says(b: Backend) {
             assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
             assert_eq!(headers["allow"], "GET, HEAD", "{method} {uri}");
         }
+        // OPTIONS lists a collection's own methods, though the routes are shared.
+        for uri in [
+            format!("/collections/{collection}/items"),
+            format!("/collections/{collection}/items/00000000-0000-0000-0000-000000000001"),
+        ] {
+            let (status, headers, _) = call(&router, "OPTIONS", &uri, &[]).await;
+            assert_eq!(status, StatusCode::NO_CONTENT, "{uri}");
+            assert_eq!(headers["allow"], "GET,HEAD,OPTIONS", "{uri}");
+        }
+    }
+    let (_, headers, _) = call(&router, "OPTIONS", "/collections/assets/items", &[]).await;
+    assert_eq!(headers["allow"], "GET,HEAD,POST,OPTIONS");
+
+    // bbox as the standard defines it: any numbers, 4 or 6 of them.
+    let count = |v: &Value| v["numberMatched"].as_u64().expect("numberMatched");
+    let (_, all) = get_json(&router, "/collections/assets/items?limit=1").await;
+    for (bbox, expect_all) in [
+        ("-1e300,-91,1e300,91", true),
+        ("-180,-90,180,90", true),
+        ("-180,-90,-1000,180,90,8848", true),
+        ("-180,10,180,-10", false),
+    ] {
+        let (status, page) = get_json(
+            &router,
+            &format!("/collections/assets/items?limit=1&bbox={bbox}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{bbox}: {page}");
+        if expect_all {
+            assert_eq!(count(&page), count(&all), "{bbox}");
+        } else {
+            assert_eq!(count(&page), 0, "minLat > maxLat selects nothing");
+        }
+    }
+    // A parameter that belongs to another has no effect alone; a number too
+    // large for any type is still a limit, clamped.
+    for uri in [
+        "/collections/assets/items?limit=5&radius=100",
+        "/collections/assets/items?limit=5&year=2020-2021",
+    ] {
+        let (status, page) = get_json(&router, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {page}");
+        assert_eq!(page["features"], plain["features"], "{uri}");
+    }
+    let (status, page) = get_json(
+        &router,
+        "/collections/catchments/items?limit=7965193110322639265806248050688",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // A school or a school's year that does not exist is a 404 naming it.
+    for (uri, param) in [
+        ("/collections/assets/items?school=no-such-school", "school"),
+        (
+            "/collections/assets/items?school=201&year=1999-2000",
+            "year",
+        ),
+        (
+            "/collections/assets/items?school=201&year=2020-2027",
+            "year",
+        ),
+    ] {
+        let (status, _, body) = call(&router, "GET", uri, &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        let p: Value = serde_json::from_slice(&body).expect("problem");
+        assert_eq!(p["errors"][0]["name"], param, "{uri}: {p}");
     }
 }

@@ -13,57 +13,61 @@ pub struct Bbox {
 /// Why a bbox was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BboxError {
-    #[error("bbox must have 4 numbers (minLon,minLat,maxLon,maxLat), got {0}")]
+    #[error(
+        "bbox must have 4 numbers (minLon,minLat,maxLon,maxLat) or 6 (minLon,minLat,minHeight,maxLon,maxLat,maxHeight), got {0}"
+    )]
     Count(usize),
     #[error("bbox value {0:?} is not a number")]
     NotANumber(String),
     #[error("bbox values must be finite")]
     NotFinite,
-    #[error("bbox longitude must be within [-180, 180]")]
-    Longitude,
-    #[error("bbox latitude must be within [-90, 90]")]
-    Latitude,
-    #[error("bbox minimum latitude is greater than maximum latitude")]
-    LatitudeOrder,
 }
 
 impl Bbox {
-    /// Checks a box; a box with `minx > maxx` is accepted as crossing the antimeridian.
+    /// A box from its corners, as the OGC `bbox` parameter defines it (any
+    /// numbers): a longitude beyond ±180 is taken as ±180 and a latitude beyond
+    /// ±90 as the pole; `minx > maxx` crosses the antimeridian; `miny > maxy`
+    /// is a box that holds nothing. Only non-finite values are refused.
     pub fn new(minx: f64, miny: f64, maxx: f64, maxy: f64) -> Result<Self, BboxError> {
         if ![minx, miny, maxx, maxy].iter().all(|v| v.is_finite()) {
             return Err(BboxError::NotFinite);
         }
-        if !(-180.0..=180.0).contains(&minx) || !(-180.0..=180.0).contains(&maxx) {
-            return Err(BboxError::Longitude);
-        }
-        if !(-90.0..=90.0).contains(&miny) || !(-90.0..=90.0).contains(&maxy) {
-            return Err(BboxError::Latitude);
-        }
-        if miny > maxy {
-            return Err(BboxError::LatitudeOrder);
-        }
+        let lon = |v: f64| v.clamp(-180.0, 180.0);
+        let lat = |v: f64| v.clamp(-90.0, 90.0);
         Ok(Self {
-            minx,
-            miny,
-            maxx,
-            maxy,
+            minx: lon(minx),
+            miny: lat(miny),
+            maxx: lon(maxx),
+            maxy: lat(maxy),
         })
     }
 
-    /// Parses the OGC `bbox` parameter: four comma-separated numbers. (Six numbers,
-    /// a 3-D box, are refused: assetmap's data is 2-D.)
+    /// Parses the OGC `bbox` parameter: four comma-separated numbers, or six
+    /// (a 3-D box, whose heights are ignored: assetmap's data is 2-D).
     pub fn parse(s: &str) -> Result<Self, BboxError> {
-        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-        if parts.len() != 4 {
+        let parts: Vec<&str> = s.split(',').collect();
+        if parts.len() != 4 && parts.len() != 6 {
             return Err(BboxError::Count(parts.len()));
         }
-        let mut v = [0.0; 4];
-        for (slot, p) in v.iter_mut().zip(&parts) {
-            *slot = p
-                .parse::<f64>()
-                .map_err(|_| BboxError::NotANumber((*p).to_owned()))?;
+        let mut v = Vec::with_capacity(parts.len());
+        for p in &parts {
+            v.push(
+                p.parse::<f64>()
+                    .map_err(|_| BboxError::NotANumber((*p).to_owned()))?,
+            );
         }
-        Self::new(v[0], v[1], v[2], v[3])
+        if !v.iter().all(|x| x.is_finite()) {
+            return Err(BboxError::NotFinite);
+        }
+        match v.as_slice() {
+            [a, b, c, d] | [a, b, _, c, d, _] => Self::new(*a, *b, *c, *d),
+            _ => Err(BboxError::Count(v.len())),
+        }
+    }
+
+    /// Whether the box holds nothing (its minimum latitude is above its maximum).
+    pub fn is_empty(&self) -> bool {
+        self.miny > self.maxy
     }
 
     pub fn crosses_antimeridian(&self) -> bool {
@@ -84,7 +88,9 @@ impl Bbox {
 
     /// The one or two plain boxes `[minx, miny, maxx, maxy]` this box covers.
     pub fn parts(&self) -> impl Iterator<Item = [f64; 4]> {
-        let (a, b) = if self.crosses_antimeridian() {
+        let (a, b) = if self.is_empty() {
+            ([0.0; 4], None)
+        } else if self.crosses_antimeridian() {
             (
                 [self.minx, self.miny, 180.0, self.maxy],
                 Some([-180.0, self.miny, self.maxx, self.maxy]),
@@ -92,7 +98,7 @@ impl Bbox {
         } else {
             ([self.minx, self.miny, self.maxx, self.maxy], None)
         };
-        std::iter::once(a).chain(b)
+        std::iter::once(a).filter(|_| !self.is_empty()).chain(b)
     }
 }
 
@@ -104,15 +110,27 @@ mod tests {
     fn parse_rules() {
         assert!(Bbox::parse("-122.4,47.5,-122.2,47.7").is_ok());
         assert_eq!(Bbox::parse("1,2,3"), Err(BboxError::Count(3)));
-        assert_eq!(Bbox::parse("1,2,3,4,5,6"), Err(BboxError::Count(6)));
-        assert_eq!(Bbox::parse("0,0,1,91"), Err(BboxError::Latitude));
-        assert_eq!(Bbox::parse("0,0,181,1"), Err(BboxError::Longitude));
+        assert_eq!(Bbox::parse("1,2,3,4,5"), Err(BboxError::Count(5)));
+        // Six numbers: a 3-D box, heights ignored.
+        assert_eq!(Bbox::parse("1,2,-5,3,4,100"), Bbox::new(1.0, 2.0, 3.0, 4.0));
+        // Beyond the globe: the pole, the antimeridian.
+        assert_eq!(Bbox::parse("0,0,1,91"), Bbox::new(0.0, 0.0, 1.0, 90.0));
+        assert_eq!(
+            Bbox::parse("-1e300,0,181,1"),
+            Bbox::new(-180.0, 0.0, 180.0, 1.0)
+        );
         assert_eq!(Bbox::parse("0,NaN,1,1"), Err(BboxError::NotFinite));
+        assert_eq!(Bbox::parse("0,1e400,1,1"), Err(BboxError::NotFinite));
+        assert_eq!(Bbox::parse("0,inf,1,1"), Err(BboxError::NotFinite));
         assert_eq!(
             Bbox::parse("0,x,1,1"),
             Err(BboxError::NotANumber("x".into()))
         );
-        assert_eq!(Bbox::parse("0,2,1,1"), Err(BboxError::LatitudeOrder));
+        // Minimum latitude above the maximum: a box that holds nothing.
+        let empty = Bbox::parse("0,2,1,1").expect("a box");
+        assert!(empty.is_empty());
+        assert!(!empty.contains(0.5, 1.5));
+        assert_eq!(empty.parts().count(), 0);
     }
 
     #[test]

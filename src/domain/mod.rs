@@ -5,6 +5,7 @@ pub mod bbox;
 pub mod hours;
 pub mod organization;
 pub mod partnership;
+pub mod patterns;
 pub mod school;
 pub mod sphere;
 pub mod suggestion;

@@ -41,15 +41,15 @@ fn string(
             }
             None
         }
-        Some(Value::String(s)) => {
-            let s = s.trim();
+        Some(Value::String(raw)) => {
+            let s = raw.trim();
             if s.is_empty() && required {
                 errors.push(Violation {
                     field: field.into(),
                     detail: "is required".into(),
                 });
                 None
-            } else if s.chars().count() > max {
+            } else if raw.chars().count() > max {
                 errors.push(Violation {
                     field: field.into(),
                     detail: format!("at most {max} characters"),

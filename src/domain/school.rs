@@ -90,6 +90,20 @@ impl SchoolYear {
         };
         (b == a + 1).then(|| Self(format!("{a}-{b}")))
     }
+    /// A school year as a query names it: `2024-2025` or `2024-25`, exactly.
+    /// Years that do not follow one another are kept as written: no area has
+    /// them, so the query finds none (a school-year label, not an error).
+    pub fn parse_query(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        let shaped =
+            (b.len() == 9 || b.len() == 7) && b[4] == b'-' && digits(0..4) && digits(5..b.len());
+        if !shaped {
+            return None;
+        }
+        Some(Self::parse(s).unwrap_or_else(|| Self(s.to_owned())))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

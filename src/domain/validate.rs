@@ -50,8 +50,10 @@ pub(super) fn text_value(
     match value {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {
+            // The length as sent (as `/api`'s maxLength counts it).
+            let long = s.chars().count() > max;
             let s = s.trim();
-            if s.chars().count() > max {
+            if long {
                 errors.push(v(field, format!("at most {max} characters")));
                 None
             } else if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
@@ -187,17 +189,15 @@ fn string_list(props: &Map<String, Value>, key: &str, errors: &mut Vec<Violation
 }
 
 fn well_formed_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (7..=20).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c) || "extEXT".contains(c))
+    !s.is_empty() && super::patterns::phone(s)
 }
 
 fn well_formed_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
-    s.len() <= 254
+    s.chars().count() <= 254
+        && super::patterns::email(s)
         && !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -207,9 +207,11 @@ fn well_formed_email(s: &str) -> bool {
 }
 
 fn well_formed_website(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    })
+    !s.is_empty()
+        && super::patterns::website(s)
+        && url::Url::parse(s).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        })
 }
 
 /// The rules for a phone number, an e-mail address and a website, wherever
@@ -327,8 +329,9 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
     };
     let name = match props.get("name") {
         Some(Value::String(s)) if !s.trim().is_empty() => {
+            let long = s.chars().count() > MAX_NAME_CHARS;
             let s = s.trim();
-            if s.chars().count() > MAX_NAME_CHARS {
+            if long {
                 errors.push(v(
                     "properties.name",
                     format!("at most {MAX_NAME_CHARS} characters"),
@@ -351,8 +354,8 @@ pub fn feature(body: &Value) -> Result<AssetFields, Vec<Violation>> {
     };
     let category = match props.get("category").and_then(Value::as_str) {
         Some(c) => match taxonomy::by_id(c)
+            .or_else(|| taxonomy::CATEGORIES.iter().find(|k| k.aliases.contains(&c)))
             .map(|c| c.id)
-            .or_else(|| taxonomy::resolve(c))
         {
             Some(id) => id,
             None => {

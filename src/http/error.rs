@@ -55,6 +55,10 @@ pub enum ApiError {
     /// The thing named in the path does not exist (404).
     #[error("{0}")]
     NotFound(String),
+    /// A query parameter names something that does not exist (404): a school,
+    /// or a school's area for a year.
+    #[error("{}", .0.detail)]
+    NoSuch(FieldError),
     /// No valid bearer token (401).
     #[error("authentication required")]
     Unauthorized,
@@ -163,10 +167,9 @@ impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
         let detail = e.to_string();
         match e {
-            IndexError::UnknownSchool(_) | IndexError::AmbiguousSchool { .. } => {
-                ApiError::invalid("school", detail)
-            }
-            IndexError::NoAreaForYear { .. } => ApiError::invalid("year", detail),
+            IndexError::UnknownSchool(_) => ApiError::NoSuch(FieldError::query("school", detail)),
+            IndexError::AmbiguousSchool { .. } => ApiError::invalid("school", detail),
+            IndexError::NoAreaForYear { .. } => ApiError::NoSuch(FieldError::query("year", detail)),
         }
     }
 }
@@ -218,7 +221,9 @@ impl ApiError {
                 "invalid-request",
                 "Invalid request",
             ),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::NotFound(_) | ApiError::NoSuch(_) => {
+                (StatusCode::NOT_FOUND, "not-found", "Not found")
+            }
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -292,6 +297,11 @@ impl IntoResponse for ApiError {
                     .collect::<Vec<_>>()
                     .join("; ");
                 errors = list;
+                detail
+            }
+            ApiError::NoSuch(field) => {
+                let detail = format!("{}: {}", field.name, field.detail);
+                errors.push(field);
                 detail
             }
             ApiError::NotFound(why)

@@ -45,8 +45,9 @@ async fn export(
             )));
         }
     };
-    let params = Params::parse(raw.as_deref(), EXPORT_PARAMS)?;
+    let mut params = Params::parse(raw.as_deref(), EXPORT_PARAMS)?;
     let mut errors = Vec::new();
+    params.read_bbox_crs(&state.crs, &mut errors);
     let q = params.asset_query(&mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));

@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::geojson::geojson;
 use super::params::{AREA_MAX_LIMIT, MAX_LIMIT, Params};
 use super::{AppState, BaseUrl};
+use crate::crs::ServedCrs;
 use crate::domain::SchoolRef;
 use crate::index::PageCounts;
 
@@ -26,12 +27,24 @@ pub fn routes() -> Router<AppState> {
 
 /// The collections served, with their allowed item parameters.
 pub const ASSET_PARAMS: &[&str] = &[
-    "f", "limit", "offset", "bbox", "bbox-crs", "category", "school", "year", "near", "radius",
-    "q", "open", "language",
+    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "category", "school", "year", "near",
+    "radius", "q", "open", "language",
 ];
-pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs"];
-pub const CATCHMENT_PARAMS: &[&str] =
-    &["f", "limit", "offset", "bbox", "bbox-crs", "school", "year"];
+pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs", "crs"];
+pub const CATCHMENT_PARAMS: &[&str] = &[
+    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "school", "year",
+];
+
+/// `Content-Crs` (OGC API – Features Part 2): the system of the answer's
+/// coordinates, `<URI>`.
+const CONTENT_CRS: axum::http::HeaderName = axum::http::HeaderName::from_static("content-crs");
+
+fn content_crs(crs: Option<&ServedCrs>, state: &AppState) -> axum::http::HeaderValue {
+    let uri = crs.map_or(state.crs.crs84().uri(), ServedCrs::uri);
+    axum::http::HeaderValue::from_str(&format!("<{uri}>")).unwrap_or_else(|_| {
+        axum::http::HeaderValue::from_static("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>")
+    })
+}
 
 /// Pages reaching deeper than this many entries are cut on a blocking thread.
 const BLOCKING_WALK: usize = 20_000;
@@ -98,9 +111,12 @@ async fn items(
         "catchments" => CATCHMENT_PARAMS,
         _ => return Err(ApiError::NotFound(format!("no collection {collection:?}"))),
     };
-    let params = Params::parse(raw.as_deref(), allowed)?;
+    let mut params = Params::parse(raw.as_deref(), allowed)?;
     let mut errors = Vec::new();
     params.check_format(&mut errors);
+    params.read_bbox_crs(&state.crs, &mut errors);
+    let crs = params.crs(&state.crs, &mut errors).cloned();
+    let content_crs = content_crs(crs.as_ref(), &state);
     // One school's area may come whole in one answer.
     let area = collection == "assets" && params.get("school").is_some();
     let cap = if area { AREA_MAX_LIMIT } else { MAX_LIMIT };
@@ -116,14 +132,17 @@ async fn items(
                 return Err(ApiError::Invalid(errors));
             }
             if limit > MAX_LIMIT {
-                return streamed_area(&state, &q, offset, limit, base, path, params);
+                let links = Links { base, path, params };
+                let mut r = streamed_area(&state, &q, (offset, limit), links, crs)?;
+                r.headers_mut().insert(CONTENT_CRS, content_crs);
+                return Ok(r);
             }
             if offset + limit > BLOCKING_WALK {
                 // A deep page walks many entries: off the async workers, so
                 // that it never holds up other requests.
                 let index = state.index.clone();
                 let (buf, counts) = tokio::task::spawn_blocking(move || {
-                    let counts = index.write_assets(&q, offset, limit, &mut out);
+                    let counts = index.write_assets(&q, offset, limit, &mut out, crs.as_ref());
                     (out, counts)
                 })
                 .await
@@ -131,7 +150,9 @@ async fn items(
                 out = buf;
                 counts?
             } else {
-                state.index.write_assets(&q, offset, limit, &mut out)?
+                state
+                    .index
+                    .write_assets(&q, offset, limit, &mut out, crs.as_ref())?
             }
         }
         "schools" => {
@@ -139,7 +160,9 @@ async fn items(
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
             }
-            state.index.write_schools(bbox, offset, limit, &mut out)
+            state
+                .index
+                .write_schools(bbox, offset, limit, &mut out, crs.as_ref())
         }
         _ => {
             let bbox = params.bbox(&mut errors);
@@ -149,17 +172,29 @@ async fn items(
                 return Err(ApiError::Invalid(errors));
             }
             state.index.write_catchments(
-                bbox,
-                school.as_ref(),
-                year.as_ref(),
+                crate::index::CatchmentFilter {
+                    bbox,
+                    school: school.as_ref(),
+                    year: year.as_ref(),
+                },
                 offset,
                 limit,
                 &mut out,
+                crs.as_ref(),
             )?
         }
     };
     finish_collection(&mut out, counts, &base, &path, &params, offset, limit);
-    Ok(geojson(out))
+    let mut r = geojson(out);
+    r.headers_mut().insert(CONTENT_CRS, content_crs);
+    Ok(r)
+}
+
+/// What the paging links of an answer are made of.
+struct Links {
+    base: String,
+    path: String,
+    params: Params,
 }
 
 /// Features written per step of a streamed answer (under one read lock).
@@ -173,11 +208,9 @@ const STREAM_STEP: usize = 512;
 fn streamed_area(
     state: &AppState,
     q: &crate::index::AssetQuery,
-    offset: usize,
-    limit: usize,
-    base: String,
-    path: String,
-    params: Params,
+    (offset, limit): (usize, usize),
+    Links { base, path, params }: Links,
+    crs: Option<ServedCrs>,
 ) -> Result<Response, ApiError> {
     let (ids, distances) = state.index.all_ids(q)?;
     let matched = ids.len();
@@ -206,11 +239,19 @@ fn streamed_area(
                 &distances[at..step]
             };
             let mut now = crate::encode::Now::default();
-            index.for_each_feature(&ids[at..step], d, |f, dist| {
+            let mut geometry = Vec::new();
+            index.for_each_feature(&ids[at..step], d, |f, dist, g| {
                 if written > 0 {
                     out.push(b',');
                 }
-                f.write_at(&mut out, dist, &mut now);
+                match &crs {
+                    None => f.write_at(&mut out, dist, &mut now),
+                    Some(crs) => {
+                        geometry.clear();
+                        crate::encode::write_geometry_in(&mut geometry, g, crs);
+                        f.write_with_geometry(&mut out, dist, &mut now, &geometry);
+                    }
+                }
                 written += 1;
             });
             at = step;
@@ -236,9 +277,10 @@ async fn item(
     RawQuery(raw): RawQuery,
     BaseUrl(base): BaseUrl,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(raw.as_deref(), &["f"])?;
+    let params = Params::parse(raw.as_deref(), &["f", "crs"])?;
     let mut errors = Vec::new();
     params.check_format(&mut errors);
+    let crs = params.crs(&state.crs, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -249,12 +291,14 @@ async fn item(
         "assets" => {
             version = Uuid::parse_str(&id)
                 .ok()
-                .and_then(|u| state.index.write_asset(u, &mut out));
+                .and_then(|u| state.index.write_asset(u, &mut out, crs));
             version.is_some()
         }
-        "schools" => SchoolRef::parse(&id).is_ok_and(|s| state.index.write_school(&s, &mut out)),
+        "schools" => {
+            SchoolRef::parse(&id).is_ok_and(|s| state.index.write_school(&s, &mut out, crs))
+        }
         "catchments" => {
-            Uuid::parse_str(&id).is_ok_and(|u| state.index.write_catchment(u, &mut out))
+            Uuid::parse_str(&id).is_ok_and(|u| state.index.write_catchment(u, &mut out, crs))
         }
         _ => return Err(ApiError::NotFound(format!("no collection {collection:?}"))),
     };
@@ -274,6 +318,8 @@ async fn item(
         out.extend_from_slice(b"}]}");
     }
     let mut r = geojson(out);
+    r.headers_mut()
+        .insert(CONTENT_CRS, content_crs(crs, &state));
     if let Some(v) = version {
         r.headers_mut()
             .insert(axum::http::header::ETAG, super::geojson::etag(v));

@@ -117,6 +117,8 @@ pub struct AppState {
     pub suggestions: Arc<limit::RateLimit>,
     /// Organizations' writes allowed per client address.
     pub submissions: Arc<limit::RateLimit>,
+    /// The coordinate systems answers may be asked in (OGC API – Features Part 2).
+    pub crs: crate::crs::Catalog,
 }
 
 impl AppState {
@@ -239,6 +241,38 @@ pub fn routes(state: AppState) -> Router {
 /// refused at once, one over the time limit cut, both with 503 and
 /// `Retry-After`; CORS; the security headers; the trace of every request.
 pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router {
+    // CORS answers every OPTIONS request as a preflight; one that is not a
+    // preflight (no Access-Control-Request-Method) asks which methods a path
+    // has, and the routes answer it with `Allow`.
+    let bare = routes.clone();
+    let methods = axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let bare = bare.clone();
+            async move {
+                if req.method() == Method::OPTIONS
+                    && !req
+                        .headers()
+                        .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+                {
+                    use tower::ServiceExt;
+                    // Routed afresh: the request's extensions hold the path
+                    // parameters of the routing that brought it here.
+                    let (parts, body) = req.into_parts();
+                    let mut fresh = axum::extract::Request::new(body);
+                    *fresh.method_mut() = parts.method;
+                    *fresh.uri_mut() = parts.uri;
+                    *fresh.version_mut() = parts.version;
+                    *fresh.headers_mut() = parts.headers;
+                    match bare.oneshot(fresh).await {
+                        Ok(r) => r,
+                        Err(never) => match never {},
+                    }
+                } else {
+                    next.run(req).await
+                }
+            }
+        },
+    );
     routes
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(
@@ -260,6 +294,7 @@ pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router
                 Method::OPTIONS,
             ]),
         )
+        .layer(methods)
         // The security headers of every response, set in one pass.
         .layer(axum::middleware::map_response(move |r: Response| {
             let csp = csp.clone();

@@ -25,6 +25,7 @@ pub const CONFORMS_TO: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 
 /// (id, title, description) of each collection.
@@ -86,13 +87,14 @@ fn collection_doc(
     title: &str,
     description: &str,
     extent: Option<[f64; 4]>,
+    crs: &[&str],
 ) -> Value {
     let mut doc = json!({
         "id": id,
         "title": title,
         "description": description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": crs,
         "storageCrs": CRS84,
         "links": [
             {"rel": "self", "type": "application/json", "href": format!("{base}/collections/{id}")},
@@ -114,13 +116,15 @@ async fn collections(
     json_only(raw.as_deref())?;
     let base = state.base_url(&headers);
     let extents = state.index.extents();
+    let crs = state.crs.uris();
     let list: Vec<Value> = COLLECTIONS
         .iter()
         .zip(extents)
-        .map(|(&(id, title, d), e)| collection_doc(&base, id, title, d, e))
+        .map(|(&(id, title, d), e)| collection_doc(&base, id, title, d, e, &crs))
         .collect();
     Ok(Json(json!({
         "links": [{"rel": "self", "type": "application/json", "href": format!("{base}/collections")}],
+        "crs": crs,
         "collections": list,
     })))
 }
@@ -134,11 +138,12 @@ async fn collection(
     json_only(raw.as_deref())?;
     let base = state.base_url(&headers);
     let extents = state.index.extents();
+    let crs = state.crs.uris();
     COLLECTIONS
         .iter()
         .zip(extents)
         .find(|((cid, _, _), _)| *cid == id)
-        .map(|(&(cid, title, d), e)| Json(collection_doc(&base, cid, title, d, e)))
+        .map(|(&(cid, title, d), e)| Json(collection_doc(&base, cid, title, d, e, &crs)))
         .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}")))
 }
 

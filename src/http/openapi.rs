@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use super::params::{AREA_MAX_LIMIT, DEFAULT_LIMIT, MAX_LIMIT, Params};
+use super::params::{AREA_MAX_LIMIT, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Params};
+use crate::domain::asset::MAX_NAME_CHARS;
+use crate::domain::patterns as P;
 use crate::domain::taxonomy::CATEGORIES;
 
 pub fn routes() -> Router<AppState> {
@@ -30,7 +32,7 @@ async fn api(
             format!("format {f:?} is not offered; use json"),
         ));
     }
-    let doc = document(&state.base_url(&headers));
+    let doc = document(&state.base_url(&headers), &state.crs.uris());
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -39,6 +41,91 @@ async fn api(
         serde_json::to_vec(&doc).unwrap_or_default(),
     )
         .into_response())
+}
+
+/// A text field of a body: its pattern (the server's own rule, see
+/// [`crate::domain::patterns`]) and its largest length, as sent.
+fn text(pattern: &str, max: usize, nullable: bool) -> Value {
+    let mut t = json!({"type": "string", "pattern": pattern, "maxLength": max});
+    if nullable {
+        t["nullable"] = Value::Bool(true);
+    }
+    t
+}
+
+/// The names a category may be given by: its id and its aliases.
+fn category_names() -> Vec<&'static str> {
+    CATEGORIES
+        .iter()
+        .flat_map(|c| std::iter::once(c.id).chain(c.aliases.iter().copied()))
+        .collect()
+}
+
+/// `year`: as [`crate::domain::SchoolYear::parse_query`] reads it.
+fn year_param() -> Value {
+    param(
+        "year",
+        "School year of the attendance area, 2024-2025 or 2024-25 (default: the newest). A year the school has no area for answers 404.",
+        json!({"type": "string", "pattern": "^[0-9]{4}-([0-9]{2}|[0-9]{4})$"}),
+    )
+}
+
+/// The filters of assets, the same on `/collections/assets/items` and the
+/// exports (`school` and `year` apart: their descriptions differ).
+fn asset_filters(school: Value, year: Value) -> Vec<Value> {
+    let categories = category_names();
+    let max_radius = (std::f64::consts::PI * crate::domain::sphere::EARTH_RADIUS_M).floor();
+    vec![
+        json!({"$ref": "#/components/parameters/bbox"}),
+        json!({"$ref": "#/components/parameters/bbox-crs"}),
+        param(
+            "category",
+            "Category ids (see /categories) or their aliases, comma-separated: any of them.",
+            json!({"type": "array", "items": {"type": "string", "enum": categories}}),
+        ),
+        school,
+        year,
+        param(
+            "near",
+            "lon,lat: sort by great-circle distance from this point and add distance_m to each feature; with limit=k this is the k-nearest query. A latitude beyond ±90 is taken as the pole.",
+            json!({"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180}, "minItems": 2, "maxItems": 2}),
+        ),
+        param(
+            "radius",
+            "With near: only assets within this many metres (ignored without near).",
+            json!({"type": "number", "minimum": 0, "maximum": max_radius}),
+        ),
+        param(
+            "q",
+            "Text the name contains (case-insensitive; surrounding spaces ignored, only spaces: no filter).",
+            json!({"type": "string", "maxLength": 200}),
+        ),
+        param(
+            "open",
+            "By opening hours (each asset's opening_hours, on the district's clocks, --timezone): now, evening (open after 17:00 on some weekday), weekend (open on Saturday or Sunday), or an RFC 3339 date-time. Assets without opening hours never match.",
+            json!({"type": "string", "anyOf": [{"enum": ["now", "evening", "weekend"]}, {"format": "date-time"}]}),
+        ),
+        param(
+            "language",
+            "Languages spoken at the asset, any of them: ISO 639-1 codes, comma-separated (at most 50).",
+            json!({"type": "string", "pattern": "^[a-z]{2}(,[a-z]{2})*$", "maxLength": 149}),
+        ),
+    ]
+}
+
+/// Every query parameter may be sent empty (`school=`, as a form sends an
+/// empty field): it means the same as leaving it out ([`Params::parse`]).
+fn allow_empty_values(doc: &mut Value) {
+    match doc {
+        Value::Object(map) => {
+            if map.get("in").and_then(Value::as_str) == Some("query") {
+                map.insert("allowEmptyValue".into(), Value::Bool(true));
+            }
+            map.values_mut().for_each(allow_empty_values);
+        }
+        Value::Array(list) => list.iter_mut().for_each(allow_empty_values),
+        _ => {}
+    }
 }
 
 fn param(name: &str, description: &str, schema: Value) -> Value {
@@ -82,11 +169,7 @@ fn community_paths() -> Value {
     let gaps_params = |school: Option<&Value>| {
         let mut list = vec![
             json!({"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}),
-            param(
-                "year",
-                "School year of the attendance area, YYYY-YYYY (default: the newest).",
-                json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"}),
-            ),
+            year_param(),
             param(
                 "radius",
                 "The ring counted beside the area, in metres (default one mile, 1609.344).",
@@ -182,18 +265,28 @@ fn community_schemas() -> Value {
             "pillars": pillars}},
         "Suggestion": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
             "type": {"type": "string", "enum": ["Feature"]},
-            "geometry": {"type": "object", "description": "A Point, lon/lat."},
+            "geometry": {"$ref": "#/components/schemas/Point"},
             "properties": {"type": "object", "required": ["name", "category"], "additionalProperties": false, "properties": {
-                "name": {"type": "string", "maxLength": 200}, "category": {"type": "string"}, "address": {"type": "string"},
-                "website": {"type": "string", "description": "An http(s) URL; empty means none."}, "phone": {"type": "string"}, "description": {"type": "string"},
-                "how_known": {"type": "string", "maxLength": 1000}, "contact": {"type": "string", "maxLength": 200, "description": "Never published."},
-                "nickname": {"type": "string", "description": "Leave empty (a honeypot for bots)."}}}}},
+                "name": text(P::PLAIN_REQUIRED, MAX_NAME_CHARS, false),
+                "category": {"type": "string", "enum": category_names(), "description": "A category id of /categories, or one of its aliases."},
+                "address": text(P::TEXT_OPTIONAL, 500, true),
+                "website": text(P::WEBSITE, 2000, true),
+                "phone": text(P::PHONE, 40, true),
+                "description": text(P::TEXT_OPTIONAL, 4000, true),
+                "how_known": text(P::TEXT_OPTIONAL, 1000, true),
+                "contact": {"description": "Never published.", "allOf": [text(P::TEXT_OPTIONAL, 200, true)]},
+                "nickname": {"description": "Leave empty (a honeypot for bots: a suggestion with text here is dropped without a word)."}}}}},
+        "Point": {"type": "object", "required": ["type", "coordinates"], "description": "A GeoJSON Point: [longitude, latitude] in WGS84 (a third number, a height, is ignored). The longitude is within ±180, the latitude within ±90.", "properties": {
+            "type": {"type": "string", "enum": ["Point"]},
+            "coordinates": {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"}, "description": "[longitude within ±180, latitude within ±90] or with a height (any number, ignored)."}}},
     })
 }
 
-/// The OpenAPI document.
-pub fn document(base: &str) -> Value {
+/// The OpenAPI document; `crs`: the coordinate systems offered.
+pub fn document(base: &str, crs: &[&str]) -> Value {
     let mut doc = core_document(base);
+    doc["components"]["parameters"]["bbox-crs"]["schema"]["enum"] = json!(crs);
+    doc["components"]["parameters"]["crs"]["schema"]["enum"] = json!(crs);
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), community_paths()) {
         paths.extend(more);
     }
@@ -203,12 +296,12 @@ pub fn document(base: &str) -> Value {
     ) {
         schemas.extend(more);
     }
+    allow_empty_values(&mut doc);
     doc
 }
 
 /// The OGC API – Features part of the document, and the asset and review routes.
 fn core_document(base: &str) -> Value {
-    let category_ids: Vec<&str> = CATEGORIES.iter().map(|c| c.id).collect();
     let f = json!({"$ref": "#/components/parameters/f"});
     let limit = json!({"$ref": "#/components/parameters/limit"});
     let offset = json!({"$ref": "#/components/parameters/offset"});
@@ -219,26 +312,45 @@ fn core_document(base: &str) -> Value {
     let any = json!({"type": "object"});
     let fid = json!({"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The feature's id (a UUID; for schools also the district's school id)."});
     let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"}, "description": "The asset's ETag as read (e.g. \"3\"), or *: a change made meanwhile answers 412 with the current ETag."});
-    let open_param = param(
-        "open",
-        "By opening hours (each asset's opening_hours, on the district's clocks, --timezone): now, evening (open after 17:00 on some weekday), weekend (open on Saturday or Sunday), or an RFC 3339 date-time. Assets without opening hours never match.",
-        json!({"type": "string", "anyOf": [{"enum": ["now", "evening", "weekend"]}, {"format": "date-time"}]}),
-    );
-    let language_param = param(
-        "language",
-        "Languages spoken at the asset, any of them: ISO 639-1 codes, comma-separated.",
-        json!({"type": "string", "pattern": "^[a-z]{2}(,[a-z]{2})*$"}),
-    );
     let school_param = param(
         "school",
-        "Only assets inside this school's attendance area (id or district id); a school without an area uses a radius around its campus.",
+        "Only assets inside this school's attendance area (id or district id); a school without an area uses a radius around its campus. An unknown school answers 404.",
         json!({"type": "string"}),
     );
-    let year_param = param(
-        "year",
-        "School year of the attendance area, YYYY-YYYY (default: the newest).",
-        json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$"}),
+    let year_param = year_param();
+    let mut export_responses = ok_as(
+        "The export (assets.geojsonl: GeoJSON text sequence; assets.csv: CSV; hsds.json: Open Referral HSDS 3.0 JSON, an array of services)",
+        &[
+            "application/geo+json",
+            "application/geo+json-seq",
+            "text/csv",
+        ],
+        fc.clone(),
     );
+    export_responses["200"]["content"]["application/geo+json-seq"] =
+        json!({"schema": {"type": "string"}});
+    export_responses["200"]["content"]["text/csv"] = json!({"schema": {"type": "string"}});
+    let mut export_params = vec![
+        json!({"name": "file", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets.geojson", "assets.geojsonl", "assets.csv"]}}),
+    ];
+    export_params.extend(asset_filters(
+        param(
+            "school",
+            "Only assets inside this school's area (id or district id).",
+            json!({"type": "string"}),
+        ),
+        param(
+            "year",
+            "School year of that area (ignored without school).",
+            year_param["schema"].clone(),
+        ),
+    ));
+    let crs = json!({"$ref": "#/components/parameters/crs"});
+    let mut asset_params = vec![f.clone(), limit.clone(), offset.clone(), crs.clone()];
+    asset_params.extend(asset_filters(
+        school_param,
+        param("year", "School year of the area (ignored without school), 2024-2025 or 2024-25 (default: the newest). A year the school has no area for answers 404.", year_param["schema"].clone()),
+    ));
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -255,32 +367,28 @@ fn core_document(base: &str) -> Value {
             "/categories": {"get": {"summary": "The category taxonomy: ids, labels, aliases, pillars, colours", "operationId": "getCategories", "parameters": [f.clone()], "responses": ok("The taxonomy", "application/json", any.clone())}},
             "/collections": {"get": {"summary": "The collections: assets, schools, catchments", "operationId": "getCollections", "parameters": [f.clone()], "responses": ok("Collections", "application/json", any.clone())}},
             "/collections/{collectionId}/queryables": {"get": {"summary": "The properties a collection's items can be filtered by (JSON Schema)", "operationId": "getQueryables", "parameters": [{"$ref": "#/components/parameters/collectionId"}, f.clone()], "responses": ok("Queryables", "application/schema+json", any.clone())}},
+            "/export/hsds.json": {"get": {
+                "summary": "Every published asset as Open Referral HSDS 3.0 services (each with its organization, location and taxonomy terms), streamed",
+                "operationId": "exportHsds",
+                "responses": ok("HSDS 3.0 JSON: an array of services", "application/json", json!({"type": "array", "items": {"type": "object"}}))}},
             "/export/{file}": {"get": {
                 "summary": "Every asset the filters match, streamed with no page limit: assets.geojson, assets.geojsonl (one Feature per line) or assets.csv",
                 "operationId": "exportAssets",
-                "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string", "enum": ["assets.geojson", "assets.geojsonl", "assets.csv", "hsds.json"]}},
-                    bbox.clone(), bbox_crs.clone(),
-                    param("category", "Comma-separated category ids.", json!({"type": "string"})),
-                    param("school", "Only assets inside this school's area.", json!({"type": "string"})),
-                    param("year", "School year of that area.", json!({"type": "string"})),
-                    param("near", "lon,lat: sorted by distance, with distance_m.", json!({"type": "string"})),
-                    param("radius", "With near: metres.", json!({"type": "number"})),
-                    param("q", "Text the name contains.", json!({"type": "string"})),
-                    open_param,
-                    language_param],
-                "responses": ok_as("The export (assets.geojsonl: GeoJSON text sequence; assets.csv: CSV; hsds.json: Open Referral HSDS 3.0 JSON)", &["application/geo+json", "application/geo+json-seq", "text/csv", "application/json"], any.clone())}},
+                "parameters": export_params,
+                "responses": export_responses}},
             "/reports/coverage": {"get": {
                 "summary": "Per school: the count of each category inside its area and the distance to the nearest of each (f=csv for CSV; also /reports/coverage.csv)",
                 "operationId": "getCoverage",
                 "parameters": [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
-                    param("year", "School year (default: each school's newest).", json!({"type": "string"}))],
+                    param("year", "School year (default: each school's newest).", year_param["schema"].clone())],
                 "responses": ok_as("The coverage table", &["application/json", "text/csv"], any.clone())}},
             "/organizations": {"post": {
                 "summary": "A community organization signs up; the answer holds its token, shown once. Limited per client address (429 with Retry-After).",
                 "operationId": "signUp",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "contact_name", "email"],
-                    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}, "contact_name": {"type": "string", "minLength": 1, "pattern": "\\S"}, "email": {"type": "string", "format": "email"},
-                                   "phone": {"type": "string"}, "website": {"type": "string", "description": "An http(s) URL; empty means none."}}}}}},
+                    "properties": {"name": text(P::PLAIN_REQUIRED, 200, false), "contact_name": text(P::PLAIN_REQUIRED, 200, false),
+                                   "email": text(P::EMAIL_REQUIRED, 254, false),
+                                   "phone": text(P::PHONE, 40, true), "website": text(P::WEBSITE, 2000, true)}}}}},
                 "responses": writes("201", "Signed up; the token is in the answer")}},
             "/review": {"get": {"summary": "The review queue (editors, admins): new listings and changes to published ones, each with a field diff and possible duplicates within 100 m", "operationId": "getReview", "security": [{"bearer": []}], "responses": writes("200", "The queue")}},
             "/review/{assetId}/approve": {"post": {"summary": "Publish the listing or its proposed change (or carry out a requested deletion, 204); sets the date last verified. With {\"version\": N} from the queue, 409 when the listing changed since", "operationId": "approve", "security": [{"bearer": []}],
@@ -297,16 +405,7 @@ fn core_document(base: &str) -> Value {
             "/collections/{collectionId}": {"get": {"summary": "One collection", "operationId": "describeCollection", "parameters": [{"$ref": "#/components/parameters/collectionId"}, f.clone()], "responses": ok("A collection", "application/json", any.clone())}},
             "/collections/assets/items": {"get": {
                 "summary": "Community assets", "operationId": "getAssets",
-                "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(),
-                    param("category", "Comma-separated category ids (see /categories).", json!({"type": "array", "items": {"type": "string", "enum": category_ids}})),
-                    school_param,
-                    year_param.clone(),
-                    param("near", "lon,lat: sort by great-circle distance from this point and add distance_m to each feature; with limit=k this is the k-nearest query.", json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2})),
-                    param("radius", "With near: only assets within this many metres.", json!({"type": "number", "minimum": 0})),
-                    param("q", "Text the name contains (case-insensitive).", json!({"type": "string", "maxLength": 200})),
-                    open_param.clone(),
-                    language_param.clone(),
-                ],
+                "parameters": asset_params,
                 "responses": ok("A page of assets", "application/geo+json", fc.clone())},
                 "post": {
                     "summary": "Add an asset (editors and admins; published at once)", "operationId": "createAsset",
@@ -314,17 +413,17 @@ fn core_document(base: &str) -> Value {
                     "requestBody": {"required": true, "content": {"application/geo+json": {"schema": feature.clone()}, "application/json": {"schema": feature.clone()}}},
                     "responses": writes("201", "Created; Location names the new asset")}},
             "/collections/assets/items/{featureId}": {
-                "get": {"summary": "One asset", "operationId": "getAsset", "parameters": [fid.clone(), f.clone()], "responses": ok("An asset", "application/geo+json", feature.clone())},
+                "get": {"summary": "One asset", "operationId": "getAsset", "parameters": [fid.clone(), f.clone(), crs.clone()], "responses": ok("An asset", "application/geo+json", feature.clone())},
                 "put": {"summary": "Replace an asset with a whole Feature", "operationId": "replaceAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match.clone()],
                         "requestBody": {"required": true, "content": {"application/geo+json": {"schema": feature.clone()}}}, "responses": writes("200", "Replaced")},
                 "patch": {"summary": "Change some fields (RFC 7396 JSON Merge Patch of the Feature); committed only onto the version it was merged with (409 otherwise)", "operationId": "patchAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match.clone()],
                           "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}, "responses": writes("200", "Changed")},
                 "delete": {"summary": "Remove an asset (an organization's published listing: a request that waits for review, 202)", "operationId": "deleteAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match], "responses": writes("204", "Removed")}},
-            "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
-            "/collections/schools/items/{featureId}": {"get": {"summary": "One school", "operationId": "getSchool", "parameters": [fid.clone(), f.clone()], "responses": ok("A school", "application/geo+json", feature.clone())}},
-            "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(),
+            "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(), crs.clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
+            "/collections/schools/items/{featureId}": {"get": {"summary": "One school", "operationId": "getSchool", "parameters": [fid.clone(), f.clone(), crs.clone()], "responses": ok("A school", "application/geo+json", feature.clone())}},
+            "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(), crs.clone(),
                 param("school", "Only this school's areas (id or district id).", json!({"type": "string"})), year_param.clone()], "responses": ok("A page of attendance areas", "application/geo+json", fc.clone())}},
-            "/collections/catchments/items/{featureId}": {"get": {"summary": "One attendance area", "operationId": "getCatchment", "parameters": [fid, f.clone()], "responses": ok("An attendance area", "application/geo+json", feature)}},
+            "/collections/catchments/items/{featureId}": {"get": {"summary": "One attendance area", "operationId": "getCatchment", "parameters": [fid, f.clone(), crs], "responses": ok("An attendance area", "application/geo+json", feature)}},
             "/schools/{schoolId}/summary": {"get": {
                 "summary": "The landscape of a school's area: count per category, the nearest asset of each category, and the gaps",
                 "operationId": "getSchoolSummary",
@@ -338,11 +437,16 @@ fn core_document(base: &str) -> Value {
                 "limit": {"name": "limit", "in": "query", "required": false, "style": "form", "explode": false,
                     "description": format!("Page size; larger values are clamped to {MAX_LIMIT}. With school= (the assets of one area), up to {AREA_MAX_LIMIT}: a whole area in one answer, streamed."),
                     "schema": {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}},
-                "offset": {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                "offset": {"name": "offset", "in": "query", "required": false, "description": format!("Features to skip, at most {MAX_OFFSET} (beyond it, narrow the query or take everything from /export/…)."), "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
                 "bbox": {"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
-                    "description": "minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.",
-                    "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
-                "bbox-crs": {"name": "bbox-crs", "in": "query", "required": false, "schema": {"type": "string", "enum": [super::params::CRS84]}},
+                    "description": "minLon,minLat,maxLon,maxLat in CRS84 (or minLon,minLat,minHeight,maxLon,maxLat,maxHeight: heights are ignored); minLon > maxLon crosses the antimeridian. A longitude beyond ±180 is taken as ±180, a latitude beyond ±90 as the pole; minLat > maxLat selects nothing.",
+                    "schema": {"type": "array", "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}], "items": {"type": "number"}}},
+                "bbox-crs": {"name": "bbox-crs", "in": "query", "required": false,
+                    "description": "The coordinate system of bbox (OGC API – Features Part 2), one of the collection's crs; default CRS84. EPSG:4326 is latitude first; projected systems are easting, northing. Assets are tested against the box itself; schools and areas against the CRS84 box that holds it.",
+                    "schema": {"type": "string", "enum": [super::params::CRS84]}},
+                "crs": {"name": "crs", "in": "query", "required": false,
+                    "description": "The coordinate system of the answer's geometry (OGC API – Features Part 2), one of the collection's crs; default CRS84. The answer's Content-Crs header names it. EPSG:4326 is latitude first; projected coordinates are written to three decimals.",
+                    "schema": {"type": "string", "enum": [super::params::CRS84]}},
             },
             "schemas": {
                 "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {

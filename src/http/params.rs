@@ -5,14 +5,40 @@
 //! query string is reported together.
 
 use super::error::{ApiError, FieldError};
+use crate::crs::{Catalog, ServedCrs};
 use crate::domain::validate::Violation;
 use crate::domain::{Bbox, SchoolRef, SchoolYear};
-use crate::index::{AssetQuery, Filters, parse_bbox, parse_school, parse_year};
+use crate::index::{
+    AssetQuery, AssetTest, Candidate, Filters, Predicate, parse_bbox, parse_school, parse_year,
+};
 
 /// Parsed `key=value` pairs of one request, all of them known.
 #[derive(Debug, Default)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// `bbox` read from `bbox-crs` into CRS84 ([`Params::read_bbox_crs`]).
+    bbox84: Option<String>,
+    /// Whether `bbox-crs` was read (and so is no longer for the index to check).
+    bbox_crs_read: bool,
+    /// A box in a projected system, to test assets against exactly.
+    projected_box: Option<ProjectedBox>,
+}
+
+/// A box in a projected system: the CRS84 box that holds it finds the
+/// candidates in the R-tree; this keeps those inside the box itself.
+#[derive(Debug)]
+struct ProjectedBox {
+    crs: ServedCrs,
+    corners: [f64; 4],
+}
+
+impl AssetTest for ProjectedBox {
+    fn test(&self, c: &Candidate) -> bool {
+        let [a0, b0, a1, b1] = self.corners;
+        self.crs
+            .from_lon_lat(c.lon, c.lat)
+            .is_ok_and(|(a, b)| a >= a0 && a <= a1 && b >= b0 && b <= b1)
+    }
 }
 
 /// Largest page a client may ask for; larger limits are clamped to it.
@@ -77,8 +103,11 @@ impl Params {
             // A parameter left empty (`school=`, as a form sends an empty
             // field) means the same as one left out.
             let mut pairs = pairs;
-            pairs.retain(|(_, v)| !v.trim().is_empty());
-            Ok(Self { pairs })
+            pairs.retain(|(_, v)| !v.is_empty());
+            Ok(Self {
+                pairs,
+                ..Self::default()
+            })
         } else {
             Err(ApiError::Invalid(errors))
         }
@@ -126,6 +155,15 @@ impl Params {
     pub fn paging_up_to(&self, cap: usize, errors: &mut Vec<FieldError>) -> (usize, usize) {
         let limit = match self.get("limit") {
             None => DEFAULT_LIMIT,
+            // A whole number too large for any type is still a whole number
+            // at least 1: clamped like any other.
+            Some(v)
+                if v.len() > 18
+                    && v.bytes().all(|b| b.is_ascii_digit())
+                    && v.bytes().any(|b| b != b'0') =>
+            {
+                cap
+            }
             Some(v) => match v.parse::<i64>() {
                 Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(cap).min(cap),
                 Ok(_) => {
@@ -169,11 +207,91 @@ impl Params {
         collect(errors, |v| parse_year(self.get("year"), v))
     }
 
-    /// `bbox`, and `bbox-crs` when given (only CRS84 is served).
+    /// `crs`: the coordinate system the answer is asked in; `None` for CRS84
+    /// (the coordinates as stored, the prebuilt bytes).
+    pub fn crs<'c>(
+        &self,
+        catalog: &'c Catalog,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<&'c ServedCrs> {
+        let uri = self.get("crs")?;
+        match catalog.get(uri) {
+            Some(c) if c.is_crs84() => None,
+            Some(c) => Some(c),
+            None => {
+                errors.push(FieldError::query(
+                    "crs",
+                    format!("not offered; use one of {}", catalog.uris().join(", ")),
+                ));
+                None
+            }
+        }
+    }
+
+    /// `bbox-crs`: a `bbox` in another coordinate system is read here, once,
+    /// into the CRS84 box that holds it (a projection bends straight lines, so
+    /// its edges are followed). A box wholly outside the system's projection
+    /// selects nothing.
+    pub fn read_bbox_crs(&mut self, catalog: &Catalog, errors: &mut Vec<FieldError>) {
+        let Some(uri) = self.get("bbox-crs") else {
+            return;
+        };
+        let found = catalog.get(uri);
+        self.bbox_crs_read = true;
+        let Some(crs) = found else {
+            errors.push(FieldError::query(
+                "bbox-crs",
+                format!("not offered; use one of {}", catalog.uris().join(", ")),
+            ));
+            return;
+        };
+        let Some(raw) = self.get("bbox").filter(|_| !crs.is_crs84()) else {
+            return;
+        };
+        let nums: Option<Vec<f64>> = raw
+            .split(',')
+            .map(|n| n.parse::<f64>().ok().filter(|v| v.is_finite()))
+            .collect();
+        let corners = match nums.as_deref() {
+            Some([a0, b0, a1, b1]) | Some([a0, b0, _, a1, b1, _]) => [*a0, *b0, *a1, *b1],
+            // Not a box: the CRS84 reading names the problem.
+            _ => return,
+        };
+        let lon_lat = if crs.is_geographic() {
+            // Angles: the corners alone, so that a box across the antimeridian stays one.
+            match (
+                crs.to_lon_lat(corners[0], corners[1]),
+                crs.to_lon_lat(corners[2], corners[3]),
+            ) {
+                (Ok((x0, y0)), Ok((x1, y1))) => Some([x0, y0, x1, y1]),
+                _ => None,
+            }
+        } else {
+            self.projected_box = Some(ProjectedBox {
+                crs: crs.clone(),
+                corners,
+            });
+            crs.box_to_lon_lat(corners)
+        };
+        let [x0, y0, x1, y1] = lon_lat.unwrap_or([0.0, 1.0, 0.0, -1.0]);
+        self.bbox84 = Some(format!("{x0},{y0},{x1},{y1}"));
+    }
+
+    /// `bbox` as CRS84 text, and the `bbox-crs` left for the index to check.
+    fn bbox_text(&self) -> (Option<&str>, Option<&str>) {
+        let bbox = self.bbox84.as_deref().or_else(|| self.get("bbox"));
+        let crs = if self.bbox_crs_read {
+            None
+        } else {
+            self.get("bbox-crs")
+        };
+        (bbox, crs)
+    }
+
+    /// `bbox`, and `bbox-crs` when given.
     pub fn bbox(&self, errors: &mut Vec<FieldError>) -> Option<Bbox> {
-        collect(errors, |v| {
-            parse_bbox(self.get("bbox"), self.get("bbox-crs"), v)
-        })
+        let (bbox, crs) = self.bbox_text();
+        collect(errors, |v| parse_bbox(bbox, crs, v))
     }
 
     /// `school`: the API's or the district's id.
@@ -183,9 +301,10 @@ impl Params {
 
     /// The asset filters among the parameters, as text.
     pub fn filters(&self) -> Filters<'_> {
+        let (bbox, bbox_crs) = self.bbox_text();
         Filters {
-            bbox: self.get("bbox"),
-            bbox_crs: self.get("bbox-crs"),
+            bbox,
+            bbox_crs,
             category: self.get("category"),
             school: self.get("school"),
             year: self.get("year"),
@@ -199,10 +318,17 @@ impl Params {
 
     /// The asset query the parameters ask for; problems join `errors`.
     pub fn asset_query(&self, errors: &mut Vec<FieldError>) -> AssetQuery {
-        AssetQuery::parse(&self.filters()).unwrap_or_else(|violations| {
+        let mut q = AssetQuery::parse(&self.filters()).unwrap_or_else(|violations| {
             errors.extend(violations.into_iter().map(FieldError::in_query));
             AssetQuery::default()
-        })
+        });
+        if let Some(b) = &self.projected_box {
+            q.predicate = Some(Predicate(std::sync::Arc::new(ProjectedBox {
+                crs: b.crs.clone(),
+                corners: b.corners,
+            })));
+        }
+        q
     }
 }
 

@@ -22,10 +22,16 @@ use crate::service::Written;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/collections/{collection}/items", post(create))
+        .route(
+            "/collections/{collection}/items",
+            post(create).options(options_items),
+        )
         .route(
             "/collections/{collection}/items/{id}",
-            patch(modify).put(replace).delete(remove),
+            patch(modify)
+                .put(replace)
+                .delete(remove)
+                .options(options_item),
         )
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
@@ -39,6 +45,34 @@ fn writable(collection: &str) -> Result<(), ApiError> {
         ))),
         other => Err(ApiError::NotFound(format!("no collection {other:?}"))),
     }
+}
+
+/// `OPTIONS` on a collection's items: the methods of that collection (the
+/// routes are shared, so the router alone would list the assets' writes for
+/// every collection).
+async fn options_items(Path(collection): Path<String>) -> Result<Response, ApiError> {
+    allow(&collection, "GET,HEAD,POST,OPTIONS")
+}
+
+/// `OPTIONS` on one item: as [`options_items`].
+async fn options_item(Path((collection, _)): Path<(String, String)>) -> Result<Response, ApiError> {
+    allow(&collection, "GET,HEAD,PUT,PATCH,DELETE,OPTIONS")
+}
+
+fn allow(collection: &str, writable_methods: &'static str) -> Result<Response, ApiError> {
+    let methods = match writable(collection) {
+        Ok(()) => writable_methods,
+        Err(ApiError::ReadOnly(_)) => "GET,HEAD,OPTIONS",
+        Err(other) => return Err(other),
+    };
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static(methods),
+        )],
+    )
+        .into_response())
 }
 
 /// An asset id from a path; anything else names no asset (404).

@@ -39,17 +39,30 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rstar::{AABB, Envelope};
 use uuid::Uuid;
 
+use crate::crs::ServedCrs;
 use crate::domain::{Asset, Bbox, Catchment, School, SchoolRef, SchoolYear, Status};
-use crate::encode::FeatureBytes;
+use crate::encode::{FeatureBytes, Geo};
 
 use entries::Slot;
 pub use landscape::{AssetBrief, CategoryLandscape, Landscape, Nearest};
 pub use query::{
-    AreaSelector, AssetQuery, CRS84, CategorySet, Filters, IdPage, PageCounts, parse_bbox,
-    parse_school, parse_year,
+    AreaSelector, AssetQuery, AssetTest, CRS84, Candidate, CategorySet, Filters, IdPage,
+    PageCounts, Predicate, parse_bbox, parse_school, parse_year,
 };
 use select::write_joined;
 use state::{CatchmentEntry, SchoolEntry, State};
+
+fn school_geo(e: &SchoolEntry) -> Geo<'_> {
+    Geo::Point(e.school.location.lon(), e.school.location.lat())
+}
+
+/// Which attendance areas a page holds: all given filters apply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CatchmentFilter<'a> {
+    pub bbox: Option<Bbox>,
+    pub school: Option<&'a SchoolRef>,
+    pub year: Option<&'a SchoolYear>,
+}
 
 /// Errors a query can meet in the index.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -189,10 +202,18 @@ impl Index {
         offset: usize,
         limit: usize,
         out: &mut Vec<u8>,
+        crs: Option<&ServedCrs>,
     ) -> Result<PageCounts, IndexError> {
         let st = self.read();
         let sel = st.select(q, offset, limit)?;
-        let returned = write_joined(out, sel.iter().map(|(k, d)| (&st.slot(k.slot).feature, d)));
+        let returned = write_joined(
+            out,
+            sel.iter().map(|(k, d)| {
+                let s = st.slot(k.slot);
+                (&s.feature, d, Geo::Point(s.lon, s.lat))
+            }),
+            crs,
+        );
         Ok(PageCounts {
             matched: sel.matched,
             returned,
@@ -235,22 +256,32 @@ impl Index {
         &self,
         ids: &[Uuid],
         distances: &[f64],
-        mut f: impl FnMut(&FeatureBytes, Option<f64>),
+        mut f: impl FnMut(&FeatureBytes, Option<f64>, Geo),
     ) {
         let st = self.read();
         for (i, id) in ids.iter().enumerate() {
             if let Some(&s) = st.by_id.get(id) {
-                f(&st.slot(s).feature, distances.get(i).copied());
+                let s = st.slot(s);
+                f(
+                    &s.feature,
+                    distances.get(i).copied(),
+                    Geo::Point(s.lon, s.lat),
+                );
             }
         }
     }
 
     /// Writes one asset's Feature and answers its version (its ETag); `None`
     /// when it is not indexed.
-    pub fn write_asset(&self, id: Uuid, out: &mut Vec<u8>) -> Option<i64> {
+    pub fn write_asset(&self, id: Uuid, out: &mut Vec<u8>, crs: Option<&ServedCrs>) -> Option<i64> {
         let st = self.read();
         let &s = st.by_id.get(&id)?;
-        st.slot(s).feature.write_to(out, None);
+        let s = st.slot(s);
+        write_joined(
+            out,
+            std::iter::once((&s.feature, None, Geo::Point(s.lon, s.lat))),
+            crs,
+        );
         Some(st.versions.get(&id).copied().unwrap_or(1))
     }
 
@@ -261,6 +292,7 @@ impl Index {
         offset: usize,
         limit: usize,
         out: &mut Vec<u8>,
+        crs: Option<&ServedCrs>,
     ) -> PageCounts {
         let st = self.read();
         let keep = |e: &&SchoolEntry| {
@@ -274,17 +306,24 @@ impl Index {
                 .filter(keep)
                 .skip(offset)
                 .take(limit)
-                .map(|e| (&e.feature, None)),
+                .map(|e| (&e.feature, None, school_geo(e))),
+            crs,
         );
         PageCounts { matched, returned }
     }
 
     /// Writes one school's Feature by id or external id.
-    pub fn write_school(&self, key: &SchoolRef, out: &mut Vec<u8>) -> bool {
+    pub fn write_school(
+        &self,
+        key: &SchoolRef,
+        out: &mut Vec<u8>,
+        crs: Option<&ServedCrs>,
+    ) -> bool {
         let st = self.read();
         match st.resolve_school(key) {
             Some(i) => {
-                st.schools[i].feature.write_to(out, None);
+                let e = &st.schools[i];
+                write_joined(out, std::iter::once((&e.feature, None, school_geo(e))), crs);
                 true
             }
             None => false,
@@ -294,12 +333,11 @@ impl Index {
     /// Writes catchments, optionally of one school, one year, or meeting a bbox.
     pub fn write_catchments(
         &self,
-        bbox: Option<Bbox>,
-        school: Option<&SchoolRef>,
-        year: Option<&SchoolYear>,
+        CatchmentFilter { bbox, school, year }: CatchmentFilter<'_>,
         offset: usize,
         limit: usize,
         out: &mut Vec<u8>,
+        crs: Option<&ServedCrs>,
     ) -> Result<PageCounts, IndexError> {
         let st = self.read();
         let school = school.map(|k| st.school(k)).transpose()?;
@@ -321,19 +359,24 @@ impl Index {
                 .filter(keep)
                 .skip(offset)
                 .take(limit)
-                .map(|c| (&c.feature, None)),
+                .map(|c| (&c.feature, None, Geo::Area(&c.geometry))),
+            crs,
         );
         Ok(PageCounts { matched, returned })
     }
 
     /// Writes one catchment's Feature by id.
-    pub fn write_catchment(&self, id: Uuid, out: &mut Vec<u8>) -> bool {
+    pub fn write_catchment(&self, id: Uuid, out: &mut Vec<u8>, crs: Option<&ServedCrs>) -> bool {
         let st = self.read();
         // A district has a few hundred catchments: a scan is cheaper than another
         // map to keep in step.
         match st.catchments.iter().find(|c| c.id == id) {
             Some(c) => {
-                c.feature.write_to(out, None);
+                write_joined(
+                    out,
+                    std::iter::once((&c.feature, None, Geo::Area(&c.geometry))),
+                    crs,
+                );
                 true
             }
             None => false,

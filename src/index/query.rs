@@ -47,6 +47,38 @@ pub struct AssetQuery {
     pub open: Option<OpenFilter>,
     /// Languages spoken, any of them (ISO 639-1 as two bytes).
     pub languages: Option<Vec<[u8; 2]>>,
+    /// A test each candidate must pass besides the filters above (a CQL2
+    /// filter, a box in a projected system); what it can bound is also put
+    /// in `bbox`, so the R-tree gives the candidates.
+    pub predicate: Option<Predicate>,
+}
+
+/// What a [`Predicate`] may look at: the asset as the index holds it.
+pub struct Candidate<'a> {
+    pub lon: f64,
+    pub lat: f64,
+    /// The category's id.
+    pub category: &'static str,
+    pub name: &'a str,
+    /// ISO 639-1 codes, two bytes each.
+    pub languages: &'a [[u8; 2]],
+    /// The prebuilt Feature (its properties, for what is not above).
+    pub feature: &'a crate::encode::FeatureBytes,
+}
+
+/// A test of candidates, shared by the query's clones.
+pub trait AssetTest: Send + Sync {
+    fn test(&self, c: &Candidate) -> bool;
+}
+
+/// A shared [`AssetTest`].
+#[derive(Clone)]
+pub struct Predicate(pub std::sync::Arc<dyn AssetTest>);
+
+impl std::fmt::Debug for Predicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Predicate")
+    }
 }
 
 /// `open=`: when an asset must be open, by its opening hours.
@@ -113,10 +145,11 @@ pub fn parse_bbox(
     }
 }
 
-/// `year`: a school year like `2020-2021`.
+/// `year`: a school year written `2020-2021` (or `2020-21`). Years that do
+/// not follow one another (`2020-2024`) are read as written and name no area.
 pub fn parse_year(raw: Option<&str>, errors: &mut Vec<Violation>) -> Option<SchoolYear> {
     let y = raw?;
-    let parsed = SchoolYear::parse(y);
+    let parsed = SchoolYear::parse_query(y);
     if parsed.is_none() {
         errors.push(violation(
             "year",
@@ -128,19 +161,24 @@ pub fn parse_year(raw: Option<&str>, errors: &mut Vec<Violation>) -> Option<Scho
 
 /// `school`: the API's id or the district's id.
 pub fn parse_school(raw: Option<&str>, errors: &mut Vec<Violation>) -> Option<SchoolRef> {
-    SchoolRef::parse(raw?)
+    // Only white space names no school, as an empty value does.
+    SchoolRef::parse(raw.filter(|s| !s.trim().is_empty())?)
         .map_err(|detail| errors.push(violation("school", detail)))
         .ok()
 }
 
-/// `category`: a comma-separated list of taxonomy ids or their aliases.
+/// `category`: a comma-separated list of taxonomy ids or their aliases,
+/// exactly as `/categories` (and `/api`) spell them.
 fn parse_categories(list: &str, errors: &mut Vec<Violation>) -> CategorySet {
     let mut set = CategorySet::default();
-    for raw in list.split(',').map(str::trim) {
+    for raw in list.split(',') {
         match taxonomy::by_id(raw)
-            .map(|c| c.id)
-            .or_else(|| taxonomy::resolve(raw))
-            .and_then(taxonomy::code)
+            .or_else(|| {
+                taxonomy::CATEGORIES
+                    .iter()
+                    .find(|c| c.aliases.contains(&raw))
+            })
+            .and_then(|c| taxonomy::code(c.id))
         {
             Some(code) => set.insert(code),
             None => errors.push(violation(
@@ -152,11 +190,11 @@ fn parse_categories(list: &str, errors: &mut Vec<Violation>) -> CategorySet {
     set
 }
 
-/// `near`: `lon,lat`.
+/// `near`: `lon,lat`; a latitude beyond ±90 is taken as the pole.
 fn parse_near(raw: &str, errors: &mut Vec<Violation>) -> Option<(f64, f64)> {
-    let nums: Vec<Option<f64>> = raw.split(',').map(|s| s.trim().parse().ok()).collect();
+    let nums: Vec<Option<f64>> = raw.split(',').map(|s| s.parse().ok()).collect();
     match nums.as_slice() {
-        [Some(lon), Some(lat)] => match Location::new(*lon, *lat) {
+        [Some(lon), Some(lat)] => match Location::new(*lon, lat.clamp(-90.0, 90.0)) {
             Ok(l) => Some((l.lon(), l.lat())),
             Err(e) => {
                 errors.push(violation("near", e.to_string()));
@@ -173,7 +211,7 @@ fn parse_near(raw: &str, errors: &mut Vec<Violation>) -> Option<(f64, f64)> {
 /// `radius`: metres, from 0 to half the Earth's circumference.
 fn parse_radius(raw: &str, errors: &mut Vec<Violation>) -> Option<f64> {
     let max = std::f64::consts::PI * EARTH_RADIUS_M;
-    match raw.trim().parse::<f64>() {
+    match raw.parse::<f64>() {
         Ok(r) if r.is_finite() && (0.0..=max).contains(&r) => Some(r),
         _ => {
             errors.push(violation(
@@ -188,7 +226,7 @@ fn parse_radius(raw: &str, errors: &mut Vec<Violation>) -> Option<f64> {
 /// `open`: `now`, `evening`, `weekend` or an RFC 3339 date-time.
 fn parse_open(raw: &str, errors: &mut Vec<Violation>) -> Option<OpenFilter> {
     use crate::domain::hours;
-    match raw.trim() {
+    match raw {
         "now" => Some(OpenFilter::At(hours::local_now())),
         "evening" => Some(OpenFilter::Evening),
         "weekend" => Some(OpenFilter::Weekend),
@@ -208,7 +246,7 @@ fn parse_open(raw: &str, errors: &mut Vec<Violation>) -> Option<OpenFilter> {
 /// `language`: ISO 639-1 codes, comma-separated.
 fn parse_languages(raw: &str, errors: &mut Vec<Violation>) -> Option<Vec<[u8; 2]>> {
     let mut out = Vec::new();
-    for code in raw.split(',').map(str::trim) {
+    for code in raw.split(',') {
         match super::entries::language_code(code) {
             Some(c) if out.len() < 50 => out.push(c),
             _ => {
@@ -236,26 +274,23 @@ impl AssetQuery {
             languages: f.language.and_then(|l| parse_languages(l, &mut errors)),
             ..Default::default()
         };
+        // `year` belongs to `school`, `radius` to `near`: each alone is
+        // checked and has no effect (as `/api` says).
         let year = parse_year(f.year, &mut errors);
-        match parse_school(f.school, &mut errors) {
-            Some(school) => q.area = Some(AreaSelector { school, year }),
-            None if f.school.is_none() && f.year.is_some() => {
-                errors.push(violation("year", "needs school"))
-            }
-            None => {}
+        if let Some(school) = parse_school(f.school, &mut errors) {
+            q.area = Some(AreaSelector { school, year });
         }
         if let Some(raw) = f.radius {
-            q.radius_m = parse_radius(raw, &mut errors);
-            if f.near.is_none() {
-                errors.push(violation("radius", "needs near=lon,lat"));
+            let radius = parse_radius(raw, &mut errors);
+            if f.near.is_some() {
+                q.radius_m = radius;
             }
         }
         if let Some(t) = f.q {
-            let t = t.trim();
-            if t.is_empty() || t.chars().count() > 200 {
-                errors.push(violation("q", "must be 1 to 200 characters"));
-            } else {
-                q.q = Some(t.to_owned());
+            if t.chars().count() > 200 {
+                errors.push(violation("q", "at most 200 characters"));
+            } else if !t.trim().is_empty() {
+                q.q = Some(t.trim().to_owned());
             }
         }
         if errors.is_empty() {

@@ -6,11 +6,13 @@ use rstar::AABB;
 
 use super::IndexError;
 use super::entries::{Key, chord2};
-use super::query::{AssetQuery, OpenFilter};
+use super::query::{AssetQuery, Candidate, OpenFilter, Predicate};
 use super::state::State;
+use crate::crs::ServedCrs;
 use crate::domain::Bbox;
 use crate::domain::sphere::{chord2_for_metres, metres_for_chord2, unit_vector};
-use crate::encode::FeatureBytes;
+use crate::domain::taxonomy::CATEGORIES;
+use crate::encode::{FeatureBytes, Geo};
 
 /// A query made ready for the index: the area resolved, the text folded, the
 /// centre as a unit vector and the radius as a squared chord.
@@ -29,10 +31,24 @@ impl Prepared<'_> {
         if !self.q.categories.is_none_or(|c| c.contains(k.category)) {
             return false;
         }
-        if self.text.is_none() && self.q.languages.is_none() && self.q.open.is_none() {
+        if self.text.is_none()
+            && self.q.languages.is_none()
+            && self.q.open.is_none()
+            && self.q.predicate.is_none()
+        {
             return true;
         }
         let slot = st.slot(k.slot);
+        let passes = |p: &Predicate| {
+            p.0.test(&Candidate {
+                lon: slot.lon,
+                lat: slot.lat,
+                category: CATEGORIES[usize::from(slot.category)].id,
+                name: &slot.name,
+                languages: &slot.languages,
+                feature: &slot.feature,
+            })
+        };
         self.text
             .as_deref()
             .is_none_or(|t| slot.name_folded.contains(t))
@@ -46,6 +62,7 @@ impl Prepared<'_> {
                 OpenFilter::Evening => slot.open_evenings(),
                 OpenFilter::Weekend => slot.open_weekends(),
             })
+            && self.q.predicate.as_ref().is_none_or(passes)
     }
 
     fn has_attrs(&self) -> bool {
@@ -53,6 +70,7 @@ impl Prepared<'_> {
             || self.text.is_some()
             || self.q.languages.is_some()
             || self.q.open.is_some()
+            || self.q.predicate.is_some()
     }
 
     /// Whether a candidate passes the filters its source did not apply.
@@ -290,25 +308,34 @@ impl Selection {
 /// Room left after the features for what closes the answer (counts, links).
 const CLOSING_BYTES: usize = 1024;
 
-/// Writes features separated by commas. The buffer is grown once, to the
-/// exact size of what is written (plus the closing), so the bytes are never
-/// copied again by a reallocation.
-pub(super) fn write_joined<'a, I>(out: &mut Vec<u8>, items: I) -> usize
+/// Writes features separated by commas: the prebuilt bytes, or with each
+/// geometry moved into `crs` when one other than CRS84 is asked for. The
+/// buffer is grown once, to the size of what is written (plus the closing),
+/// so the bytes are never copied again by a reallocation.
+pub(super) fn write_joined<'a, I>(out: &mut Vec<u8>, items: I, crs: Option<&ServedCrs>) -> usize
 where
-    I: Iterator<Item = (&'a FeatureBytes, Option<f64>)> + Clone,
+    I: Iterator<Item = (&'a FeatureBytes, Option<f64>, Geo<'a>)> + Clone,
 {
     let need: usize = items
         .clone()
-        .map(|(f, d)| f.bytes.len() + 1 + f.spliced_len(d.is_some()))
+        .map(|(f, d, _)| f.bytes.len() + 1 + f.spliced_len(d.is_some()))
         .sum();
     out.reserve(need + CLOSING_BYTES);
     let mut now = crate::encode::Now::default();
+    let mut geometry = Vec::new();
     let mut n = 0;
-    for (f, d) in items {
+    for (f, d, g) in items {
         if n > 0 {
             out.push(b',');
         }
-        f.write_at(out, d, &mut now);
+        match crs {
+            None => f.write_at(out, d, &mut now),
+            Some(crs) => {
+                geometry.clear();
+                crate::encode::write_geometry_in(&mut geometry, g, crs);
+                f.write_with_geometry(out, d, &mut now, &geometry);
+            }
+        }
         n += 1;
     }
     n

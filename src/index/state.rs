@@ -48,6 +48,8 @@ pub(super) struct CatchmentEntry {
     pub(super) year: SchoolYear,
     pub(super) envelope: AABB<[f64; 2]>,
     pub(super) feature: FeatureBytes,
+    /// The area itself, for answers in another CRS.
+    pub(super) geometry: geo::MultiPolygon<f64>,
 }
 
 pub(super) struct State {
@@ -341,6 +343,7 @@ impl State {
                     year: c.year.clone(),
                     envelope: multipolygon_envelope(&c.geometry),
                     feature: encode::catchment_feature(c, Some(&schools[school])),
+                    geometry: c.geometry.clone(),
                 }
             })
             .collect();

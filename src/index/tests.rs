@@ -144,7 +144,7 @@ fn changes_apply_in_commit_order_whatever_order_they_arrive_in() {
     index.load(&[asset(1, 1.0, 1.0, "park", "v1")], vec![], vec![]);
     let named = |n: &str| {
         let mut out = Vec::new();
-        index.write_asset(Uuid::from_u128(1), &mut out);
+        index.write_asset(Uuid::from_u128(1), &mut out, None);
         String::from_utf8(out).expect("utf8").contains(n)
     };
     let v = |version, name| Asset {
@@ -159,7 +159,7 @@ fn changes_apply_in_commit_order_whatever_order_they_arrive_in() {
     // A proposal raised the version without changing what is published.
     index.set_version(Uuid::from_u128(1), 4);
     assert_eq!(
-        index.write_asset(Uuid::from_u128(1), &mut Vec::new()),
+        index.write_asset(Uuid::from_u128(1), &mut Vec::new(), None),
         Some(4)
     );
     // Deleted: a late write of it never brings it back.
@@ -167,7 +167,7 @@ fn changes_apply_in_commit_order_whatever_order_they_arrive_in() {
     assert!(!index.upsert_asset(&v(5, "late")));
     assert!(
         index
-            .write_asset(Uuid::from_u128(1), &mut Vec::new())
+            .write_asset(Uuid::from_u128(1), &mut Vec::new(), None)
             .is_none()
     );
     // Until the next full load, which starts from what the store holds.

@@ -311,6 +311,7 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
             120,
             std::time::Duration::from_secs(3600),
         )),
+        crs: assetmap::crs::Catalog::new(&[2926]).expect("EPSG:2926"),
     };
     (store, index, state)
 }

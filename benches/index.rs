@@ -21,6 +21,19 @@ use rstar::{AABB, RTree};
 use uuid::Uuid;
 
 const N: usize = 1_000_000;
+/// Assets when the bench runs as a test (`cargo test --all-targets` runs each
+/// benchmark once to check it works): the same code on fewer assets, since a
+/// million take minutes to build in a debug build.
+const N_AS_TEST: usize = 20_000;
+
+/// How many assets: N under `cargo bench` (which passes `--bench`).
+fn size() -> usize {
+    if std::env::args().any(|a| a == "--bench") {
+        N
+    } else {
+        N_AS_TEST
+    }
+}
 const EXTENT: [f64; 4] = [-122.45, 47.48, -122.22, 47.74];
 
 /// A small deterministic generator (SplitMix64), so every run sees the same data.
@@ -109,7 +122,7 @@ fn write_hits(out: &mut Vec<u8>, features: &[FeatureBytes], hits: impl Iterator<
 }
 
 fn benches(c: &mut Criterion) {
-    let data = assets(N);
+    let data = assets(size());
     let (schools, catchments) = seattle();
     let lonlat = |a: &Asset| [a.fields.location.lon(), a.fields.location.lat()];
     let unit = |a: &Asset| unit_vector(a.fields.location.lon(), a.fields.location.lat());

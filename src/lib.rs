@@ -51,6 +51,7 @@ pub mod demo;
 pub mod domain;
 pub mod encode;
 pub mod export;
+pub mod filter;
 pub mod gaps;
 pub mod geocode;
 pub mod hsds;

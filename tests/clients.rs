@@ -35,7 +35,7 @@ fn feature_count(ogrinfo_output: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gdal_and_owslib_read_everything() {
     let db = common::TempDb::new(common::Backend::Sqlite).await;
-    let server = spawn_server(&db.url, &[]).await;
+    let server = spawn_server(&db.url, &["--crs", "EPSG:2926"]).await;
     let base = server.base.clone();
     let oapif = format!("OAPIF:{base}");
 
@@ -82,6 +82,91 @@ async fn gdal_and_owslib_read_everything() {
         ],
     );
     assert_eq!(feature_count(&libraries), 100);
+
+    // A -where GDAL translates into a CQL2 filter (GDAL 3.6 sends the part it
+    // can, `filter-lang=cql-text`, and evaluates LIKE itself): the count is
+    // what the API's own filter finds.
+    let filtered = fetch_json(&format!(
+        "{base}/collections/assets/items?limit=1&filter={}",
+        "category%20%3D%20%27library%27%20AND%20name%20LIKE%20%27%25Public%25%27"
+    ))
+    .await["numberMatched"]
+        .as_u64()
+        .expect("matched");
+    assert!(filtered > 0);
+    let out = Command::new("ogrinfo")
+        .env("OGR_OAPIF_ALLOW_CQL_TEXT", "YES")
+        .env("CPL_DEBUG", "ON")
+        .args([
+            "-ro",
+            "-so",
+            "-where",
+            "category = 'library' AND name LIKE '%Public%'",
+            &oapif,
+            "assets",
+        ])
+        .output()
+        .expect("ogrinfo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("filter="), "GDAL sent no filter:\n{stderr}");
+    assert_eq!(feature_count(&stdout), filtered);
+
+    // A -spat in Washington State Plane North (EPSG:2926, US feet): GDAL 3.6
+    // reads the box into CRS84 itself; the API reads a bbox-crs box exactly.
+    // The two agree but for a point within feet of an edge (GDAL's box has
+    // straight edges in longitude/latitude, the State Plane box in feet).
+    let (sx0, sy0, sx1, sy1) = ("1262000", "214000", "1275000", "225000");
+    let api = fetch_json(&format!(
+        "{base}/collections/assets/items?limit=10000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/2926&bbox={sx0},{sy0},{sx1},{sy1}"
+    ))
+    .await;
+    let api_ids: std::collections::BTreeSet<String> = api["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_owned))
+        .collect();
+    let spat = db.dir.path().join("spat.geojson");
+    run(
+        "ogr2ogr",
+        &[
+            "-f",
+            "GeoJSON",
+            spat.to_str().expect("path"),
+            "-spat",
+            sx0,
+            sy0,
+            sx1,
+            sy1,
+            "-spat_srs",
+            "EPSG:2926",
+            &oapif,
+            "assets",
+        ],
+    );
+    let gdal: Value =
+        serde_json::from_str(&std::fs::read_to_string(&spat).expect("spat")).expect("geojson");
+    let gdal_ids: std::collections::BTreeSet<String> = gdal["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| {
+            f["properties"]["id"]
+                .as_str()
+                .or(f["id"].as_str())
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(api_ids.len() > 20, "{}", api_ids.len());
+    let differ = api_ids.symmetric_difference(&gdal_ids).count();
+    assert!(
+        differ <= 2,
+        "GDAL found {} and the API {}; {differ} differ",
+        gdal_ids.len(),
+        api_ids.len()
+    );
 
     // ogr2ogr pages through `next` links and writes every feature.
     let gpkg = db.dir.path().join("out.gpkg");

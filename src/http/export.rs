@@ -17,7 +17,19 @@ use crate::export::{Export, Format};
 
 /// The filters an export takes: those of `/collections/assets/items` but paging.
 pub const EXPORT_PARAMS: &[&str] = &[
-    "bbox", "bbox-crs", "category", "school", "year", "near", "radius", "q", "open", "language",
+    "bbox",
+    "bbox-crs",
+    "category",
+    "school",
+    "year",
+    "near",
+    "radius",
+    "q",
+    "open",
+    "language",
+    "filter",
+    "filter-lang",
+    "filter-crs",
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -48,6 +60,7 @@ async fn export(
     let mut params = Params::parse(raw.as_deref(), EXPORT_PARAMS)?;
     let mut errors = Vec::new();
     params.read_bbox_crs(&state.crs, &mut errors);
+    params.read_filter(&state.crs, crate::filter::ASSET_QUERYABLES, &mut errors);
     let q = params.asset_query(&mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));

@@ -27,12 +27,47 @@ pub fn routes() -> Router<AppState> {
 
 /// The collections served, with their allowed item parameters.
 pub const ASSET_PARAMS: &[&str] = &[
-    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "category", "school", "year", "near",
-    "radius", "q", "open", "language",
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "category",
+    "school",
+    "year",
+    "near",
+    "radius",
+    "q",
+    "open",
+    "language",
+    "filter",
+    "filter-lang",
+    "filter-crs",
 ];
-pub const SCHOOL_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs", "crs"];
+pub const SCHOOL_PARAMS: &[&str] = &[
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+];
 pub const CATCHMENT_PARAMS: &[&str] = &[
-    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "school", "year",
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "school",
+    "year",
+    "filter",
+    "filter-lang",
+    "filter-crs",
 ];
 
 /// `Content-Crs` (OGC API – Features Part 2): the system of the answer's
@@ -127,6 +162,7 @@ async fn items(
     out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"features\":[");
     let counts = match collection.as_str() {
         "assets" => {
+            params.read_filter(&state.crs, crate::filter::ASSET_QUERYABLES, &mut errors);
             let q = params.asset_query(&mut errors);
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
@@ -156,15 +192,22 @@ async fn items(
             }
         }
         "schools" => {
+            params.read_filter(&state.crs, crate::filter::SCHOOL_QUERYABLES, &mut errors);
             let bbox = params.bbox(&mut errors);
             if !errors.is_empty() {
                 return Err(ApiError::Invalid(errors));
             }
-            state
-                .index
-                .write_schools(bbox, offset, limit, &mut out, crs.as_ref())
+            state.index.write_schools(
+                bbox,
+                params.filter().map(|f| &**f),
+                offset,
+                limit,
+                &mut out,
+                crs.as_ref(),
+            )
         }
         _ => {
+            params.read_filter(&state.crs, crate::filter::CATCHMENT_QUERYABLES, &mut errors);
             let bbox = params.bbox(&mut errors);
             let year = params.year(&mut errors);
             let school = params.school(&mut errors);
@@ -176,6 +219,7 @@ async fn items(
                     bbox,
                     school: school.as_ref(),
                     year: year.as_ref(),
+                    filter: params.filter().map(|f| &**f),
                 },
                 offset,
                 limit,

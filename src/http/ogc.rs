@@ -26,6 +26,16 @@ pub const CONFORMS_TO: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ];
 
 /// (id, title, description) of each collection.
@@ -147,28 +157,31 @@ async fn collection(
         .ok_or_else(|| ApiError::NotFound(format!("no collection {id:?}")))
 }
 
-/// The properties a collection's items can be filtered by, as JSON Schema (OGC
-/// API – Features Part 3 `queryables`), each a query parameter of `/items`.
+/// The properties a collection's items can be filtered by with CQL2 (`filter=`),
+/// as JSON Schema (OGC API – Features Part 3 `queryables`): exactly what the
+/// filter accepts.
 pub fn queryables_doc(base: &str, id: &str) -> Option<Value> {
-    let properties = match id {
-        "assets" => json!({
-            "category": {"title": "Category", "description": "One of the taxonomy's ids; several separated by commas.", "type": "string",
-                          "enum": crate::domain::taxonomy::CATEGORIES.iter().map(|c| c.id).collect::<Vec<_>>()},
-            "school": {"title": "School", "description": "Only assets inside this school's attendance area (its id or district id).", "type": "string"},
-            "year": {"title": "School year", "description": "With school: the year of the attendance area, YYYY-YYYY.", "type": "string"},
-            "q": {"title": "Name contains", "description": "Text the name contains, case-insensitive.", "type": "string"},
-            "open": {"title": "Open", "description": "now, evening, weekend, or an RFC 3339 date-time, by the asset's opening_hours.", "type": "string"},
-            "language": {"title": "Languages spoken", "description": "ISO 639-1 codes, any of them, comma-separated.", "type": "string"},
-            "geometry": {"$ref": "https://geojson.org/schema/Point.json"},
-        }),
-        "schools" => json!({"geometry": {"$ref": "https://geojson.org/schema/Point.json"}}),
-        "catchments" => json!({
-            "school": {"title": "School", "type": "string"},
-            "year": {"title": "School year", "type": "string"},
-            "geometry": {"$ref": "https://geojson.org/schema/MultiPolygon.json"},
-        }),
+    let queryables = match id {
+        "assets" => crate::filter::ASSET_QUERYABLES,
+        "schools" => crate::filter::SCHOOL_QUERYABLES,
+        "catchments" => crate::filter::CATCHMENT_QUERYABLES,
         _ => return None,
     };
+    let properties: serde_json::Map<String, Value> = queryables
+        .iter()
+        .map(|q| {
+            use crate::filter::Kind;
+            let schema = match q.kind {
+                Kind::Text if q.name == "category" => json!({"title": q.title, "type": "string",
+                    "enum": crate::domain::taxonomy::CATEGORIES.iter().map(|c| c.id).collect::<Vec<_>>()}),
+                Kind::Text => json!({"title": q.title, "type": "string"}),
+                Kind::Date => json!({"title": q.title, "type": "string", "format": "date"}),
+                Kind::Geometry if id == "catchments" => json!({"title": q.title, "format": "geometry-multipolygon", "$ref": "https://geojson.org/schema/MultiPolygon.json"}),
+                Kind::Geometry => json!({"title": q.title, "format": "geometry-point", "$ref": "https://geojson.org/schema/Point.json"}),
+            };
+            (q.name.to_owned(), schema)
+        })
+        .collect();
     Some(json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": format!("{base}/collections/{id}/queryables"),

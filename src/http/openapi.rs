@@ -287,6 +287,7 @@ pub fn document(base: &str, crs: &[&str]) -> Value {
     let mut doc = core_document(base);
     doc["components"]["parameters"]["bbox-crs"]["schema"]["enum"] = json!(crs);
     doc["components"]["parameters"]["crs"]["schema"]["enum"] = json!(crs);
+    doc["components"]["parameters"]["filter-crs"]["schema"]["enum"] = json!(crs);
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), community_paths()) {
         paths.extend(more);
     }
@@ -346,7 +347,14 @@ fn core_document(base: &str) -> Value {
         ),
     ));
     let crs = json!({"$ref": "#/components/parameters/crs"});
+    let filters = [
+        json!({"$ref": "#/components/parameters/filter"}),
+        json!({"$ref": "#/components/parameters/filter-lang"}),
+        json!({"$ref": "#/components/parameters/filter-crs"}),
+    ];
+    export_params.extend(filters.iter().cloned());
     let mut asset_params = vec![f.clone(), limit.clone(), offset.clone(), crs.clone()];
+    asset_params.extend(filters.iter().cloned());
     asset_params.extend(asset_filters(
         school_param,
         param("year", "School year of the area (ignored without school), 2024-2025 or 2024-25 (default: the newest). A year the school has no area for answers 404.", year_param["schema"].clone()),
@@ -419,9 +427,9 @@ fn core_document(base: &str) -> Value {
                 "patch": {"summary": "Change some fields (RFC 7396 JSON Merge Patch of the Feature); committed only onto the version it was merged with (409 otherwise)", "operationId": "patchAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match.clone()],
                           "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}}}, "responses": writes("200", "Changed")},
                 "delete": {"summary": "Remove an asset (an organization's published listing: a request that waits for review, 202)", "operationId": "deleteAsset", "security": [{"bearer": []}], "parameters": [fid.clone(), if_match], "responses": writes("204", "Removed")}},
-            "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(), crs.clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
+            "/collections/schools/items": {"get": {"summary": "Schools", "operationId": "getSchools", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(), crs.clone(), filters[0].clone(), filters[1].clone(), filters[2].clone()], "responses": ok("A page of schools", "application/geo+json", fc.clone())}},
             "/collections/schools/items/{featureId}": {"get": {"summary": "One school", "operationId": "getSchool", "parameters": [fid.clone(), f.clone(), crs.clone()], "responses": ok("A school", "application/geo+json", feature.clone())}},
-            "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(), crs.clone(),
+            "/collections/catchments/items": {"get": {"summary": "Attendance areas", "operationId": "getCatchments", "parameters": [f.clone(), limit.clone(), offset.clone(), bbox.clone(), bbox_crs.clone(), crs.clone(), filters[0].clone(), filters[1].clone(), filters[2].clone(),
                 param("school", "Only this school's areas (id or district id).", json!({"type": "string"})), year_param.clone()], "responses": ok("A page of attendance areas", "application/geo+json", fc.clone())}},
             "/collections/catchments/items/{featureId}": {"get": {"summary": "One attendance area", "operationId": "getCatchment", "parameters": [fid, f.clone(), crs], "responses": ok("An attendance area", "application/geo+json", feature)}},
             "/schools/{schoolId}/summary": {"get": {
@@ -443,6 +451,15 @@ fn core_document(base: &str) -> Value {
                     "schema": {"type": "array", "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}], "items": {"type": "number"}}},
                 "bbox-crs": {"name": "bbox-crs", "in": "query", "required": false,
                     "description": "The coordinate system of bbox (OGC API – Features Part 2), one of the collection's crs; default CRS84. EPSG:4326 is latitude first; projected systems are easting, northing. Assets are tested against the box itself; schools and areas against the CRS84 box that holds it.",
+                    "schema": {"type": "string", "enum": [super::params::CRS84]}},
+                "filter": {"name": "filter", "in": "query", "required": false,
+                    "description": format!("A CQL2 filter (OGC API – Features Part 3) on the collection's queryables (/collections/{{collectionId}}/queryables): comparisons, LIKE, IN, BETWEEN, IS NULL, AND, OR, NOT, and the spatial functions S_INTERSECTS, S_WITHIN, S_CONTAINS, S_EQUALS, S_DISJOINT, S_TOUCHES, S_OVERLAPS, S_CROSSES and S_DWITHIN(geometry, POINT(lon lat), metres) (great-circle) with points, lines, polygons and BBOX. At most {} characters and {} levels of parentheses; a bad filter is a 400 naming it.", crate::filter::MAX_FILTER_CHARS, crate::filter::MAX_DEPTH),
+                    "schema": {"type": "string", "format": "cql2"}},
+                "filter-lang": {"name": "filter-lang", "in": "query", "required": false,
+                    "description": "The encoding of filter: cql2-text (the default) or cql2-json (cql-text, the draft's name that GDAL 3.6 sends, is cql2-text). A filter that is a JSON object is read as cql2-json, any other as cql2-text, whichever is named here.",
+                    "schema": {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"]}},
+                "filter-crs": {"name": "filter-crs", "in": "query", "required": false,
+                    "description": "The coordinate system of the filter's geometry (one of the collection's crs; default CRS84).",
                     "schema": {"type": "string", "enum": [super::params::CRS84]}},
                 "crs": {"name": "crs", "in": "query", "required": false,
                     "description": "The coordinate system of the answer's geometry (OGC API – Features Part 2), one of the collection's crs; default CRS84. The answer's Content-Crs header names it. EPSG:4326 is latitude first; projected coordinates are written to three decimals.",

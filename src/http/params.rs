@@ -5,9 +5,12 @@
 //! query string is reported together.
 
 use super::error::{ApiError, FieldError};
+use std::borrow::Cow;
+
 use crate::crs::{Catalog, ServedCrs};
 use crate::domain::validate::Violation;
 use crate::domain::{Bbox, SchoolRef, SchoolYear};
+use crate::filter::{Encoding, Filter, Queryable, Subject};
 use crate::index::{
     AssetQuery, AssetTest, Candidate, Filters, Predicate, parse_bbox, parse_school, parse_year,
 };
@@ -22,6 +25,63 @@ pub struct Params {
     bbox_crs_read: bool,
     /// A box in a projected system, to test assets against exactly.
     projected_box: Option<ProjectedBox>,
+    /// The CQL2 `filter`, compiled ([`Params::read_filter`]).
+    filter: Option<std::sync::Arc<Filter>>,
+}
+
+/// An asset as a CQL2 filter sees it: the name and category from the index,
+/// other properties read from its prebuilt Feature once, when first asked.
+struct AssetSubject<'a> {
+    c: &'a Candidate<'a>,
+    props: std::cell::OnceCell<Option<serde_json::Map<String, serde_json::Value>>>,
+}
+
+impl Subject for AssetSubject<'_> {
+    fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        match name {
+            "name" => Some(Cow::Borrowed(self.c.name)),
+            "category" => Some(Cow::Borrowed(self.c.category)),
+            _ => {
+                let props = self.props.get_or_init(|| {
+                    let f = self.c.feature;
+                    let bytes = f.bytes.get(f.props_at as usize - 1..f.bytes.len() - 1)?;
+                    serde_json::from_slice(bytes).ok()
+                });
+                props
+                    .as_ref()?
+                    .get(name)?
+                    .as_str()
+                    .map(|s| Cow::Owned(s.to_owned()))
+            }
+        }
+    }
+
+    fn geometry(&self) -> Cow<'_, geo::Geometry<f64>> {
+        Cow::Owned(geo::Geometry::Point(geo::Point::new(
+            self.c.lon, self.c.lat,
+        )))
+    }
+}
+
+/// A compiled filter as a test of the index's candidates.
+struct FilterTest(std::sync::Arc<Filter>);
+
+impl AssetTest for FilterTest {
+    fn test(&self, c: &Candidate) -> bool {
+        self.0.matches(&AssetSubject {
+            c,
+            props: std::cell::OnceCell::new(),
+        })
+    }
+}
+
+/// Tests that must all pass.
+struct AllOf(Vec<Box<dyn AssetTest>>);
+
+impl AssetTest for AllOf {
+    fn test(&self, c: &Candidate) -> bool {
+        self.0.iter().all(|t| t.test(c))
+    }
 }
 
 /// A box in a projected system: the CRS84 box that holds it finds the
@@ -277,6 +337,61 @@ impl Params {
         self.bbox84 = Some(format!("{x0},{y0},{x1},{y1}"));
     }
 
+    /// `filter` (CQL2), with `filter-lang` (`cql2-text`, the default, or
+    /// `cql2-json`) and `filter-crs` (the system of its geometry literals,
+    /// CRS84 by default), compiled against `queryables`. Problems name the
+    /// parameter at fault.
+    pub fn read_filter(
+        &mut self,
+        catalog: &Catalog,
+        queryables: &[Queryable],
+        errors: &mut Vec<FieldError>,
+    ) {
+        if let Some(l) = self.get("filter-lang")
+            && Encoding::parse(l).is_none()
+        {
+            errors.push(FieldError::query(
+                "filter-lang",
+                "use cql2-text (the default) or cql2-json",
+            ));
+            return;
+        }
+        let crs = match self.get("filter-crs") {
+            None => None,
+            Some(uri) => match catalog.get(uri) {
+                Some(c) if c.is_crs84() => None,
+                Some(c) => Some(c),
+                None => {
+                    errors.push(FieldError::query(
+                        "filter-crs",
+                        format!("not offered; use one of {}", catalog.uris().join(", ")),
+                    ));
+                    return;
+                }
+            },
+        };
+        let Some(text) = self.get("filter") else {
+            return;
+        };
+        // A cql2-json filter is a JSON object, which cql2-text never begins
+        // with: the filter says its own encoding, and filter-lang (which
+        // clients send) is then only checked.
+        let encoding = if text.trim_start().starts_with('{') {
+            Encoding::Json
+        } else {
+            Encoding::Text
+        };
+        match crate::filter::compile(text, encoding, crs, queryables) {
+            Ok(f) => self.filter = Some(std::sync::Arc::new(f)),
+            Err(e) => errors.push(FieldError::query("filter", e.0)),
+        }
+    }
+
+    /// The compiled filter, when one was read.
+    pub fn filter(&self) -> Option<&std::sync::Arc<Filter>> {
+        self.filter.as_ref()
+    }
+
     /// `bbox` as CRS84 text, and the `bbox-crs` left for the index to check.
     fn bbox_text(&self) -> (Option<&str>, Option<&str>) {
         let bbox = self.bbox84.as_deref().or_else(|| self.get("bbox"));
@@ -322,12 +437,39 @@ impl Params {
             errors.extend(violations.into_iter().map(FieldError::in_query));
             AssetQuery::default()
         });
+        let mut tests: Vec<Box<dyn AssetTest>> = Vec::new();
         if let Some(b) = &self.projected_box {
-            q.predicate = Some(Predicate(std::sync::Arc::new(ProjectedBox {
+            tests.push(Box::new(ProjectedBox {
                 crs: b.crs.clone(),
                 corners: b.corners,
-            })));
+            }));
         }
+        if let Some(f) = &self.filter {
+            tests.push(Box::new(FilterTest(f.clone())));
+            // The filter's spatial part bounds the candidates: the R-tree
+            // finds them (a box of the query's own is kept; the filter still
+            // tests each candidate exactly).
+            if let (None, Some([x0, y0, x1, y1])) = (q.bbox, f.envelope) {
+                q.bbox = Some(
+                    if x0 > x1 || y0 > y1 {
+                        Bbox::new(0.0, 1.0, 0.0, -1.0)
+                    } else {
+                        Bbox::new(x0, y0, x1, y1)
+                    }
+                    .unwrap_or_else(|_| Bbox {
+                        minx: 0.0,
+                        miny: 1.0,
+                        maxx: 0.0,
+                        maxy: -1.0,
+                    }),
+                );
+            }
+        }
+        q.predicate = match tests.len() {
+            0 => None,
+            1 => tests.pop().map(|t| Predicate(std::sync::Arc::from(t))),
+            _ => Some(Predicate(std::sync::Arc::new(AllOf(tests)))),
+        };
         q
     }
 }

@@ -39,9 +39,12 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rstar::{AABB, Envelope};
 use uuid::Uuid;
 
+use std::borrow::Cow;
+
 use crate::crs::ServedCrs;
 use crate::domain::{Asset, Bbox, Catchment, School, SchoolRef, SchoolYear, Status};
 use crate::encode::{FeatureBytes, Geo};
+use crate::filter::{Filter, Subject};
 
 use entries::Slot;
 pub use landscape::{AssetBrief, CategoryLandscape, Landscape, Nearest};
@@ -62,6 +65,51 @@ pub struct CatchmentFilter<'a> {
     pub bbox: Option<Bbox>,
     pub school: Option<&'a SchoolRef>,
     pub year: Option<&'a SchoolYear>,
+    /// A CQL2 filter ([`crate::filter::CATCHMENT_QUERYABLES`]).
+    pub filter: Option<&'a Filter>,
+}
+
+/// A school as a CQL2 filter sees it.
+struct SchoolSubject<'a>(&'a School);
+
+impl Subject for SchoolSubject<'_> {
+    fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        let s = self.0;
+        match name {
+            "name" => Some(Cow::Borrowed(&s.name)),
+            "external_id" => Some(Cow::Borrowed(&s.external_id)),
+            "district" => Some(Cow::Borrowed(&s.district)),
+            "level" => s.level.as_deref().map(Cow::Borrowed),
+            _ => None,
+        }
+    }
+    fn geometry(&self) -> Cow<'_, geo::Geometry<f64>> {
+        Cow::Owned(geo::Geometry::Point(geo::Point::new(
+            self.0.location.lon(),
+            self.0.location.lat(),
+        )))
+    }
+}
+
+/// An attendance area as a CQL2 filter sees it.
+struct CatchmentSubject<'a> {
+    area: &'a CatchmentEntry,
+    school: &'a School,
+}
+
+impl Subject for CatchmentSubject<'_> {
+    fn text(&self, name: &str) -> Option<Cow<'_, str>> {
+        match name {
+            "school_id" => Some(Cow::Owned(self.school.id.to_string())),
+            "school_name" => Some(Cow::Borrowed(&self.school.name)),
+            "school_external_id" => Some(Cow::Borrowed(&self.school.external_id)),
+            "year" => Some(Cow::Borrowed(self.area.year.as_str())),
+            _ => None,
+        }
+    }
+    fn geometry(&self) -> Cow<'_, geo::Geometry<f64>> {
+        Cow::Owned(geo::Geometry::MultiPolygon(self.area.geometry.clone()))
+    }
 }
 
 /// Errors a query can meet in the index.
@@ -289,6 +337,7 @@ impl Index {
     pub fn write_schools(
         &self,
         bbox: Option<Bbox>,
+        filter: Option<&Filter>,
         offset: usize,
         limit: usize,
         out: &mut Vec<u8>,
@@ -297,6 +346,7 @@ impl Index {
         let st = self.read();
         let keep = |e: &&SchoolEntry| {
             bbox.is_none_or(|b| b.contains(e.school.location.lon(), e.school.location.lat()))
+                && filter.is_none_or(|f| f.matches(&SchoolSubject(&e.school)))
         };
         let matched = st.schools.iter().filter(keep).count();
         let returned = write_joined(
@@ -333,7 +383,12 @@ impl Index {
     /// Writes catchments, optionally of one school, one year, or meeting a bbox.
     pub fn write_catchments(
         &self,
-        CatchmentFilter { bbox, school, year }: CatchmentFilter<'_>,
+        CatchmentFilter {
+            bbox,
+            school,
+            year,
+            filter,
+        }: CatchmentFilter<'_>,
         offset: usize,
         limit: usize,
         out: &mut Vec<u8>,
@@ -344,6 +399,12 @@ impl Index {
         let keep = |c: &&CatchmentEntry| {
             school.is_none_or(|s| c.school == s)
                 && year.is_none_or(|y| &c.year == y)
+                && filter.is_none_or(|f| {
+                    f.matches(&CatchmentSubject {
+                        area: c,
+                        school: &st.schools[c.school].school,
+                    })
+                })
                 && bbox.is_none_or(|b| {
                     b.parts().any(|[x0, y0, x1, y1]| {
                         c.envelope

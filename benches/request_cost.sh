@@ -6,6 +6,8 @@
 # depend on what else the shared machine is doing, so small changes show.
 # Usage: benches/request_cost.sh [K] [N]   (K requests per read, N generated assets; needs valgrind)
 # ASSETMAP_BIN=path measures another build of assetmap (e.g. before a change).
+# ANNOTATE=one (or bbox, page, catchment) then prints where that read's
+# instructions go: callgrind_annotate's functions by inclusive count, over K requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 K=${1:-1000}; N=${2:-10000}
@@ -68,3 +70,11 @@ for name in "${names[@]}"; do
   r=$(( ($(run replay "$p" "$K") - $(run replay "$p" 1)) / (K - 1) ))
   printf '| %s | %s | %s | %s | %s%% |\n' "$name" "$(stat -c %s "$tmp/$name.body")" "$a" "$r" "$(( 100 * r / a ))"
 done
+if [ -n "${ANNOTATE:-}" ]; then
+  p=${paths[$ANNOTATE]}
+  run assetmap "$p" "$K" >/dev/null
+  out=$(ls -t "$tmp"/cg.* | grep -v '\.log$' | head -1)
+  echo
+  echo "== $ANNOTATE: functions by inclusive instructions over $K requests (callgrind_annotate)"
+  callgrind_annotate --inclusive=yes "$out" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -70
+fi

@@ -70,7 +70,7 @@ pub async fn open(
 
 /// The router state for a configuration.
 pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState {
-    AppState {
+    AppState::from(crate::http::Shared {
         store,
         index,
         web: Arc::new(WebConfig {
@@ -101,7 +101,7 @@ pub fn state(args: &ServeArgs, store: Arc<dyn Store>, index: Index) -> AppState 
         )),
         // Each code was checked as the arguments were read.
         crs: crate::crs::Catalog::new(&args.crs).unwrap_or_default(),
-    }
+    })
 }
 
 /// How long the requests in flight may take to finish once shutdown begins.

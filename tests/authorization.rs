@@ -229,10 +229,9 @@ async fn the_authorization_matrix(b: Backend) {
 async fn fifty_organizations_at_once(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.signups = std::sync::Arc::new(assetmap::http::limit::RateLimit::new(
-        1000,
-        std::time::Duration::from_secs(60),
-    ));
+    state.shared_mut().expect("not shared yet").signups = std::sync::Arc::new(
+        assetmap::http::limit::RateLimit::new(1000, std::time::Duration::from_secs(60)),
+    );
     let router =
         assetmap::http::router(state).layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 2], 1))));
     let mut tasks = Vec::new();

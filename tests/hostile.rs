@@ -25,7 +25,7 @@ on_both_stores!(
 async fn setup(b: Backend, max_pending: u64) -> (common::TempDb, axum::Router, String, String) {
     let db = common::TempDb::new(b).await;
     let (_, _, mut state) = common::app(&db.url, false).await;
-    state.max_pending = max_pending;
+    state.shared_mut().expect("not shared yet").max_pending = max_pending;
     let router = assetmap::http::router(state)
         .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 5], 1))));
     let org = add_user(&db.url, "organization", "Org");

@@ -18,10 +18,9 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 async fn organizations_sign_up(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.signups = std::sync::Arc::new(assetmap::http::limit::RateLimit::new(
-        4,
-        std::time::Duration::from_secs(3600),
-    ));
+    state.shared_mut().expect("not shared yet").signups = std::sync::Arc::new(
+        assetmap::http::limit::RateLimit::new(4, std::time::Duration::from_secs(3600)),
+    );
     let router = assetmap::http::router(state)
         .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
 
@@ -155,10 +154,9 @@ on_both_stores!(organizations_writes_are_limited_per_address);
 async fn organizations_writes_are_limited_per_address(b: Backend) {
     let db = common::TempDb::new(b).await;
     let (store, _, mut state) = common::app(&db.url, false).await;
-    state.submissions = std::sync::Arc::new(assetmap::http::limit::RateLimit::new(
-        2,
-        std::time::Duration::from_secs(3600),
-    ));
+    state.shared_mut().expect("not shared yet").submissions = std::sync::Arc::new(
+        assetmap::http::limit::RateLimit::new(2, std::time::Duration::from_secs(3600)),
+    );
     let router = assetmap::http::router(state)
         .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 9], 1))));
     let org = format!(

@@ -74,11 +74,14 @@ pub const CATCHMENT_PARAMS: &[&str] = &[
 /// coordinates, `<URI>`.
 const CONTENT_CRS: axum::http::HeaderName = axum::http::HeaderName::from_static("content-crs");
 
-fn content_crs(crs: Option<&ServedCrs>, state: &AppState) -> axum::http::HeaderValue {
-    let uri = crs.map_or(state.crs.crs84().uri(), ServedCrs::uri);
-    axum::http::HeaderValue::from_str(&format!("<{uri}>")).unwrap_or_else(|_| {
-        axum::http::HeaderValue::from_static("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>")
-    })
+fn content_crs(crs: Option<&ServedCrs>) -> axum::http::HeaderValue {
+    const CRS84: &str = "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>";
+    match crs {
+        // The common answer: a static value, nothing built per request.
+        None => axum::http::HeaderValue::from_static(CRS84),
+        Some(c) => axum::http::HeaderValue::from_str(&format!("<{}>", c.uri()))
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static(CRS84)),
+    }
 }
 
 /// Pages reaching deeper than this many entries are cut on a blocking thread.
@@ -151,7 +154,7 @@ async fn items(
     params.check_format(&mut errors);
     params.read_bbox_crs(&state.crs, &mut errors);
     let crs = params.crs(&state.crs, &mut errors).cloned();
-    let content_crs = content_crs(crs.as_ref(), &state);
+    let content_crs = content_crs(crs.as_ref());
     // One school's area may come whole in one answer.
     let area = collection == "assets" && params.get("school").is_some();
     let cap = if area { AREA_MAX_LIMIT } else { MAX_LIMIT };
@@ -362,8 +365,7 @@ async fn item(
         out.extend_from_slice(b"}]}");
     }
     let mut r = geojson(out);
-    r.headers_mut()
-        .insert(CONTENT_CRS, content_crs(crs, &state));
+    r.headers_mut().insert(CONTENT_CRS, content_crs(crs));
     if let Some(v) = version {
         r.headers_mut()
             .insert(axum::http::header::ETAG, super::geojson::etag(v));

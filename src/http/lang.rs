@@ -88,11 +88,17 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let uri = req.uri().clone();
+        // Only what a problem's language is read from: the query when it
+        // names `lang` (rare; most requests keep nothing) and Accept-Language.
+        let query = req
+            .uri()
+            .query()
+            .filter(|q| q.contains("lang="))
+            .map(str::to_owned);
         let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
         InLanguage {
             inner: self.inner.call(req),
-            asked: Some((uri, accept)),
+            asked: Some((query, accept)),
             problem: None,
         }
     }
@@ -111,7 +117,7 @@ pin_project_lite::pin_project! {
     pub struct InLanguage<F> {
         #[pin]
         inner: F,
-        asked: Option<(axum::http::Uri, Option<HeaderValue>)>,
+        asked: Option<(Option<String>, Option<HeaderValue>)>,
         problem: Option<Box<Reading>>,
     }
 }
@@ -136,10 +142,10 @@ where
             if !is_problem {
                 return Poll::Ready(Ok(r));
             }
-            let (uri, accept) = this.asked.take().unwrap_or_default();
+            let (query, accept) = this.asked.take().unwrap_or_default();
             let (parts, body) = r.into_parts();
             *this.problem = Some(Box::new(Reading {
-                lang: negotiate(uri.query(), accept.as_ref()),
+                lang: negotiate(query.as_deref(), accept.as_ref()),
                 parts,
                 body,
                 bytes: Vec::new(),

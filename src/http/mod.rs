@@ -97,9 +97,35 @@ impl Default for Serving {
     }
 }
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: one `Arc`, so that the clone axum makes for
+/// each request is one atomic increment, not one per field (a profile of
+/// one-feature reads showed the clone and drop of a many-`Arc` state).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl AppState {
+    /// Changes a field before the state is shared (tests, and set-up that
+    /// needs the state built first); `None` once it has been cloned.
+    pub fn shared_mut(&mut self) -> Option<&mut Shared> {
+        Arc::get_mut(&mut self.0)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub index: Index,
     pub web: Arc<WebConfig>,

@@ -297,7 +297,7 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
     let (store, index) = assetmap::app::open(url, demo, assetmap::domain::sphere::MILE_M)
         .await
         .expect("open app");
-    let state = AppState {
+    let state = AppState::from(assetmap::http::Shared {
         store: store.clone(),
         index: index.clone(),
         web: Arc::new(WebConfig::default()),
@@ -312,7 +312,7 @@ pub async fn app(url: &str, demo: bool) -> (Arc<dyn Store>, Index, AppState) {
             std::time::Duration::from_secs(3600),
         )),
         crs: assetmap::crs::Catalog::new(&[2926]).expect("EPSG:2926"),
-    };
+    });
     (store, index, state)
 }
 

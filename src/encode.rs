@@ -303,6 +303,23 @@ pub fn catchment_feature(c: &Catchment, school: Option<&School>) -> FeatureBytes
 /// Writes a MultiPolygon as a GeoJSON geometry object. Rings are written as
 /// stored; the importer orients them (exterior counter-clockwise) per RFC 7946.
 pub fn write_multipolygon(out: &mut Vec<u8>, mp: &MultiPolygon<f64>) {
+    let written = write_multipolygon_with(out, mp, |out, c| {
+        write_f64(out, c.x);
+        out.push(b',');
+        write_f64(out, c.y);
+        true
+    });
+    debug_assert!(written);
+}
+
+/// [`write_multipolygon`] with each position written by `position` (which
+/// may move it into another system); stops and answers `false` as soon as
+/// `position` does.
+fn write_multipolygon_with(
+    out: &mut Vec<u8>,
+    mp: &MultiPolygon<f64>,
+    mut position: impl FnMut(&mut Vec<u8>, &geo::Coord<f64>) -> bool,
+) -> bool {
     out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
     for (i, poly) in mp.0.iter().enumerate() {
         if i > 0 {
@@ -322,9 +339,9 @@ pub fn write_multipolygon(out: &mut Vec<u8>, mp: &MultiPolygon<f64>) {
                     out.push(b',');
                 }
                 out.push(b'[');
-                write_f64(out, c.x);
-                out.push(b',');
-                write_f64(out, c.y);
+                if !position(out, c) {
+                    return false;
+                }
                 out.push(b']');
             }
             out.push(b']');
@@ -332,6 +349,7 @@ pub fn write_multipolygon(out: &mut Vec<u8>, mp: &MultiPolygon<f64>) {
         out.push(b']');
     }
     out.extend_from_slice(b"]}");
+    true
 }
 
 #[cfg(test)]
@@ -432,43 +450,15 @@ pub fn write_geometry_in(out: &mut Vec<u8>, g: Geo, crs: &crate::crs::ServedCrs)
             }
             Err(_) => false,
         },
-        Geo::Area(mp) => {
-            out.extend_from_slice(b"{\"type\":\"MultiPolygon\",\"coordinates\":[");
-            let mut ok = true;
-            'polygons: for (i, poly) in mp.0.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.push(b'[');
-                for (j, ring) in std::iter::once(poly.exterior())
-                    .chain(poly.interiors())
-                    .enumerate()
-                {
-                    if j > 0 {
-                        out.push(b',');
-                    }
-                    out.push(b'[');
-                    for (k, c) in ring.0.iter().enumerate() {
-                        let Ok((a, b)) = crs.from_lon_lat(c.x, c.y) else {
-                            ok = false;
-                            break 'polygons;
-                        };
-                        if k > 0 {
-                            out.push(b',');
-                        }
-                        out.push(b'[');
-                        num(out, a);
-                        out.push(b',');
-                        num(out, b);
-                        out.push(b']');
-                    }
-                    out.push(b']');
-                }
-                out.push(b']');
-            }
-            out.extend_from_slice(b"]}");
-            ok
-        }
+        Geo::Area(mp) => write_multipolygon_with(out, mp, |out, c| {
+            let Ok((a, b)) = crs.from_lon_lat(c.x, c.y) else {
+                return false;
+            };
+            num(out, a);
+            out.push(b',');
+            num(out, b);
+            true
+        }),
     };
     if !ok {
         out.truncate(start);

@@ -241,16 +241,29 @@ pub fn compile(
     Ok(Filter { node, envelope })
 }
 
+/// A parser's message in one line: pest's `--> line:column` and its
+/// `= expected …` when present, else the first lines.
 fn first_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(300)
-        .collect()
+    let at = s
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--> "))
+        .map(str::trim);
+    let expected = s
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .map(str::trim);
+    let text = match (at, expected) {
+        (Some(at), Some(e)) => format!("at {at}: {e}"),
+        (Some(at), None) => format!("at {at}"),
+        _ => s
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    text.chars().take(300).collect()
 }
 
 /// The deepest nesting of parentheses (text) or brackets and braces (JSON),
@@ -1111,6 +1124,9 @@ mod tests {
         ] {
             assert!(text(f).is_err(), "{f} should be refused");
         }
+        // A parse error says where, and what was expected there.
+        let e = text("name =").expect_err("incomplete").0;
+        assert!(e.contains("at 1:7: expected"), "{e}");
         let deep = format!("{}name = 'a'{}", "(".repeat(1000), ")".repeat(1000));
         assert!(text(&deep).expect_err("deep").0.contains("nested"));
         let long = format!("name IN ({})", vec!["'x'"; 30_000].join(","));

@@ -37,6 +37,26 @@ fn assetmap(args: &[&str], url: &str) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// An HSDS address's parts as one line, as assetmap keeps it.
+fn address(a: &Value) -> Value {
+    let parts: Vec<&str> = [
+        "address_1",
+        "address_2",
+        "city",
+        "state_province",
+        "postal_code",
+    ]
+    .iter()
+    .filter_map(|k| a[*k].as_str())
+    .filter(|p| !p.is_empty())
+    .collect();
+    if parts.is_empty() {
+        Value::Null
+    } else {
+        Value::from(parts.join(", "))
+    }
+}
+
 /// The fields both models carry, per location, keyed by name.
 fn carried(export: &Value) -> BTreeMap<String, Value> {
     export
@@ -48,7 +68,7 @@ fn carried(export: &Value) -> BTreeMap<String, Value> {
             let key = l["name"].as_str().expect("name").to_owned();
             let v = serde_json::json!({
                 "latitude": l["latitude"], "longitude": l["longitude"], "description": l["description"],
-                "address": l["addresses"][0]["address_1"], "phone": l["phones"][0]["number"],
+                "address": address(&l["addresses"][0]), "phone": l["phones"][0]["number"],
                 "languages": l["languages"].as_array().expect("l").iter().map(|x| x["code"].clone()).collect::<Vec<_>>(),
                 "hours": l["schedules"][0]["description"], "accessibility": l["accessibility"][0]["description"],
                 "service": s["name"], "url": s["url"], "email": s["email"], "eligibility": s["eligibility_description"],

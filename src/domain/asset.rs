@@ -129,7 +129,27 @@ pub type Translations = std::collections::BTreeMap<String, Translation>;
 /// The fields a translation may carry.
 pub const TRANSLATED_FIELDS: &[&str] = &["name", "description", "hours"];
 
+/// An organization's id: a name-based UUID (v5), so every server, export and
+/// run gives one organization the same id.
+pub fn organization_id(name: &str) -> Uuid {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("assetmap:organization:{name}").as_bytes(),
+    )
+}
+
 impl AssetFields {
+    /// The organization that offers it, as directories (HSDS) group listings:
+    /// the `organization` a source named, else the data set it came from, else
+    /// `assetmap`.
+    pub fn organization(&self) -> &str {
+        self.extra
+            .get("organization")
+            .and_then(Value::as_str)
+            .or(self.source.as_deref())
+            .unwrap_or("assetmap")
+    }
+
     /// Fields with a name, a category and a place, and nothing else.
     pub fn new(name: impl Into<String>, category: impl Into<String>, location: Location) -> Self {
         AssetFields {

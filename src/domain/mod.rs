@@ -13,7 +13,9 @@ pub mod taxonomy;
 pub mod user;
 pub mod validate;
 
-pub use asset::{Asset, AssetFields, Location, LocationError, Status, Translation, Translations};
+pub use asset::{
+    Asset, AssetFields, Location, LocationError, Status, Translation, Translations, organization_id,
+};
 pub use bbox::{Bbox, BboxError};
 pub use partnership::{Partnership, PartnershipFields, PartnershipStatus};
 pub use school::{Catchment, School, SchoolRef, SchoolYear};

@@ -3,13 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use super::{
-    Imported, Loc, Svc, derived, finish, note_unmapped, number, organization_id, organization_name,
-    text,
-};
-use crate::domain::{Asset, taxonomy};
+use super::{Imported, Loc, Svc, finish, note_unmapped, number, text};
+use crate::domain::Asset;
 
 fn service_from_json(s: &Map<String, Value>, unmapped: &mut BTreeSet<String>) -> Svc {
     note_unmapped(
@@ -24,6 +21,8 @@ fn service_from_json(s: &Map<String, Value>, unmapped: &mut BTreeSet<String>) ->
             "attributes",
             "eligibility_description",
             "assured_date",
+            "last_modified",
+            "organization_id",
             "organization",
             "service_at_locations",
             "languages",
@@ -66,6 +65,7 @@ fn location_from_json(l: &Map<String, Value>, unmapped: &mut BTreeSet<String>) -
             "schedules",
             "transportation",
             "location_type",
+            "organization_id",
         ],
         unmapped,
     );
@@ -202,53 +202,7 @@ pub fn from_json(v: &Value, source: &str) -> Imported {
 /// One asset as an HSDS 3.0 service with its organization and its
 /// service_at_location and location nested (the `service_full` shape).
 pub fn service_json(asset: &Asset) -> Value {
-    let (id, a) = (asset.id, &asset.fields);
-    let sal = derived(id, "service_at_location");
-    let svc = derived(id, "service");
-    let org = organization_name(a);
-    let languages: Vec<Value> = a
-        .languages
-        .iter()
-        .map(|c| json!({"id": derived(id, &format!("language:{c}")), "code": c}))
-        .collect();
-    let category = taxonomy::by_id(&a.category);
-    json!({
-        "id": svc,
-        "name": a.services.first().cloned().unwrap_or_else(|| a.name.clone()),
-        "description": a.description,
-        "url": a.website,
-        "email": a.email,
-        "status": "active",
-        "eligibility_description": a.ages_served,
-        "assured_date": a.last_verified.map(|d| d.to_string()),
-        "languages": languages,
-        "attributes": [{
-            "id": derived(id, "attribute"),
-            "link_type": "category",
-            "link_entity": "service",
-            "taxonomy_term": {"id": derived(id, "term"), "code": a.category, "name": category.map(|c| c.label).unwrap_or(&a.category), "taxonomy": "assetmap"},
-        }],
-        "organization": {"id": organization_id(&org), "name": org},
-        "service_at_locations": [{
-            "id": sal,
-            "service_id": svc,
-            "location_id": id,
-            "location": {
-                "id": id,
-                "location_type": "physical",
-                "name": a.name,
-                "description": a.description,
-                "latitude": a.location.lat(),
-                "longitude": a.location.lon(),
-                "transportation": a.extra.get("transportation"),
-                "addresses": a.address.as_ref().map(|ad| vec![json!({"id": derived(id, "address"), "location_id": id, "address_1": ad, "address_type": "physical"})]).unwrap_or_default(),
-                "phones": a.phone.as_ref().map(|p| vec![json!({"id": derived(id, "phone"), "location_id": id, "number": p})]).unwrap_or_default(),
-                "languages": languages,
-                "accessibility": a.accessibility.as_ref().map(|d| vec![json!({"id": derived(id, "accessibility"), "location_id": id, "description": d})]).unwrap_or_default(),
-                "schedules": a.hours.as_ref().or(a.opening_hours.as_ref()).map(|h| vec![json!({"id": derived(id, "schedule"), "location_id": id, "description": h, "notes": a.opening_hours.as_ref().map(|oh| format!("opening_hours={oh}"))})]).unwrap_or_default(),
-            },
-        }],
-    })
+    super::objects::service(asset, true, true)
 }
 
 /// Every asset as HSDS 3.0 JSON: an array of services in the `service_full` shape.

@@ -63,6 +63,14 @@ pub(super) fn language_code(raw: &str) -> Option<String> {
         .filter(|c| c.len() == 2)
 }
 
+/// The English name of an ISO 639-1 code, when the table above has it.
+pub(super) fn name_of(code: &str) -> Option<String> {
+    let (name, _) = LANGUAGES.iter().find(|(_, c)| *c == code)?;
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    Some(first.to_uppercase().chain(chars).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ use crate::domain::{Asset, AssetFields, Location, Status};
 
 mod json;
 mod languages;
+pub mod objects;
 mod tables;
 
 pub use json::{from_json, service_json, to_json};
@@ -300,17 +301,9 @@ pub(super) fn derived(id: Uuid, what: &str) -> Uuid {
 }
 
 pub(super) fn organization_id(name: &str) -> Uuid {
-    Uuid::new_v5(
-        &Uuid::NAMESPACE_URL,
-        format!("assetmap:organization:{name}").as_bytes(),
-    )
+    crate::domain::organization_id(name)
 }
 
 pub(super) fn organization_name(a: &AssetFields) -> String {
-    a.extra
-        .get("organization")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| a.source.clone())
-        .unwrap_or_else(|| "assetmap".to_owned())
+    a.organization().to_owned()
 }

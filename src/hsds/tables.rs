@@ -318,7 +318,8 @@ pub fn write_tables(assets: &[Asset], dir: &Path) -> std::io::Result<()> {
         let org = organization_name(a);
         let org_id = organization_id(&org).to_string();
         orgs.insert(org_id.clone(), org);
-        let svc = derived(asset.id, "service").to_string();
+        // The service, the location and the link between them take the asset's id.
+        let svc = asset.id.to_string();
         let id = asset.id.to_string();
         rows.entry("services").or_default().push(vec![
             svc.clone(),
@@ -349,7 +350,7 @@ pub fn write_tables(assets: &[Asset], dir: &Path) -> std::io::Result<()> {
                 .to_owned(),
         ]);
         rows.entry("service_at_locations").or_default().push(vec![
-            derived(asset.id, "service_at_location").to_string(),
+            id.clone(),
             svc.clone(),
             id.clone(),
         ]);

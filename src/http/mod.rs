@@ -41,6 +41,7 @@ pub mod export;
 pub mod gaps;
 pub mod geojson;
 pub mod health;
+pub mod hsds;
 pub mod imports;
 pub mod items;
 pub mod lang;
@@ -255,6 +256,7 @@ pub fn routes(state: AppState) -> Router {
         .merge(signup::routes())
         .merge(suggestions::routes())
         .merge(export::routes())
+        .merge(hsds::routes())
         .merge(reports::routes())
         .merge(write::routes())
         .merge(web::routes())

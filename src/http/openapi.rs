@@ -248,6 +248,143 @@ fn community_paths() -> Value {
     })
 }
 
+/// Open Referral's HSDS 3.0 API under `/hsds` ([`super::hsds`]).
+fn hsds_paths() -> Value {
+    use super::hsds::{
+        DEFAULT_PER_PAGE, MAX_FULL_ORGANIZATIONS, MAX_NESTED, MAX_PER_PAGE, MAX_SEARCH,
+    };
+    let max_radius = (std::f64::consts::PI * crate::domain::sphere::EARTH_RADIUS_M).floor();
+    let boolean = |name: &str, d: &str| param(name, d, json!({"type": "boolean"}));
+    let page = vec![
+        param(
+            "page",
+            "Page number, from 1; a page past the last is empty.",
+            json!({"type": "integer", "minimum": 1}),
+        ),
+        param(
+            "per_page",
+            &format!(
+                "Objects a page (default {DEFAULT_PER_PAGE}); larger sizes are clamped to {MAX_PER_PAGE}."
+            ),
+            json!({"type": "integer", "minimum": 1}),
+        ),
+        param(
+            "format",
+            "Only json is offered.",
+            json!({"type": "string", "enum": ["json"]}),
+        ),
+        param(
+            "search",
+            "Text the name contains (case-insensitive).",
+            json!({"type": "string", "maxLength": MAX_SEARCH}),
+        ),
+    ];
+    let spatial = vec![
+        param(
+            "school",
+            "Only what lies inside this school's attendance area (id or district id; a school without an area: a radius around its campus). An unknown school answers 404.",
+            json!({"type": "string"}),
+        ),
+        year_param(),
+        param(
+            "near",
+            "lon,lat: ordered by great-circle distance from this point. A latitude beyond ±90 is taken as the pole.",
+            json!({"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180}, "minItems": 2, "maxItems": 2}),
+        ),
+        param(
+            "radius",
+            "With near: only within this many metres (ignored without near).",
+            json!({"type": "number", "minimum": 0, "maximum": max_radius}),
+        ),
+        json!({"$ref": "#/components/parameters/bbox"}),
+    ];
+    let taxonomy = vec![
+        param(
+            "taxonomy_term_id",
+            "Only services with this term: a term's id from /hsds/taxonomy_terms, or a category's code. Any other matches nothing.",
+            json!({"type": "string"}),
+        ),
+        param(
+            "taxonomy_id",
+            "Only services with terms of this taxonomy (assetmap has one; any other id matches nothing).",
+            json!({"type": "string"}),
+        ),
+    ];
+    let selection = |extra: Vec<Value>| -> Value {
+        let mut v = page.clone();
+        v.extend(taxonomy.clone());
+        v.push(param(
+            "organization_id",
+            "Only services of this organization.",
+            json!({"type": "string"}),
+        ));
+        v.push(param("modified_after", "Only what changed at or after this moment: an RFC 3339 date-time, or a date (its midnight, UTC).", json!({"type": "string", "anyOf": [{"format": "date-time"}, {"format": "date"}]})));
+        v.extend(spatial.clone());
+        v.extend(extra);
+        Value::Array(v)
+    };
+    let page_of = |what: &str| {
+        json!({"type": "object",
+            "required": ["total_items", "total_pages", "page_number", "page", "per_page", "size", "first_page", "last_page", "empty", "contents"],
+            "properties": {
+                "total_items": {"type": "integer", "minimum": 0}, "total_pages": {"type": "integer", "minimum": 0},
+                "page_number": {"type": "integer", "minimum": 1}, "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1}, "size": {"type": "integer", "minimum": 0},
+                "first_page": {"type": "boolean"}, "last_page": {"type": "boolean"}, "empty": {"type": "boolean"},
+                "contents": {"type": "array", "description": what, "items": {"$ref": "#/components/schemas/HsdsObject"}}}})
+    };
+    let object = json!({"$ref": "#/components/schemas/HsdsObject"});
+    let id_param = |d: &str| json!([{"name": "id", "in": "path", "required": true, "description": d, "schema": {"type": "string"}}]);
+    let one = |op: &str, summary: &str, d: &str, extra: Vec<Value>| {
+        let mut params = id_param(d).as_array().cloned().unwrap_or_default();
+        params.extend(extra);
+        json!({"get": {"summary": summary, "operationId": op, "tags": ["HSDS"], "parameters": params,
+            "responses": ok("The object", "application/json", object.clone())}})
+    };
+    let list = |op: &str, summary: &str, params: Value, what: &str| {
+        json!({"get": {"summary": summary, "operationId": op, "tags": ["HSDS"], "parameters": params,
+            "responses": ok("A page", "application/json", page_of(what))}})
+    };
+    let mut org_params = page.clone();
+    org_params.extend(taxonomy.clone());
+    org_params.extend(spatial.clone());
+    org_params.push(boolean("full", &format!("Whole organizations, each with its first {MAX_NESTED} services and locations (pages of at most {MAX_FULL_ORGANIZATIONS}).")));
+    org_params.push(boolean("full_service", "With full: the services whole."));
+    let mut term_params = page.clone();
+    term_params.push(param(
+        "taxonomy_id",
+        "Only this taxonomy's terms.",
+        json!({"type": "string"}),
+    ));
+    term_params.push(boolean(
+        "top_only",
+        "Only terms without a parent (all of assetmap's).",
+    ));
+    term_params.push(param(
+        "parent_id",
+        "Only the children of this term (assetmap's terms have none).",
+        json!({"type": "string"}),
+    ));
+    json!({
+        "/hsds": {"get": {"summary": "This API and its relation to HSDS (the HSDS API reference's /)", "operationId": "getHsdsMeta", "tags": ["HSDS"],
+            "responses": ok("About the API", "application/json", json!({"type": "object", "required": ["version"], "properties": {"version": {"type": "string"}, "profile": {"type": "string"}, "openapi_url": {"type": "string"}, "description": {"type": "string"}, "publisher": {"type": "object"}}}))}},
+        "/hsds/services": list("getHsdsServices", "HSDS services (one per approved asset): their one-to-one members and organization; whole with full=true; id, name, status and last_modified with minimal=true",
+            selection(vec![boolean("full", "Whole services: languages, attributes, organization, service_at_locations with their locations."), boolean("minimal", "Only id, name, status and last_modified.")]), "services"),
+        "/hsds/services/{id}": one("getHsdsService", "One whole HSDS service", "The service's id (the asset's).", vec![]),
+        "/hsds/service_at_locations": list("getHsdsServiceAtLocations", "HSDS service_at_locations: the link with its service's and location's one-to-one members; whole with full=true",
+            selection(vec![boolean("full", "Whole: the service (with its organization) and the location with its addresses, phones, languages and schedules.")]), "service_at_locations"),
+        "/hsds/service_at_locations/{id}": one("getHsdsServiceAtLocation", "One whole HSDS service_at_location", "Its id (the asset's).", vec![]),
+        "/hsds/locations": list("getHsdsLocations", "HSDS locations, whole", selection(vec![]), "locations"),
+        "/hsds/locations/{id}": one("getHsdsLocation", "One whole HSDS location", "Its id (the asset's).", vec![]),
+        "/hsds/organizations": list("getHsdsOrganizations", "HSDS organizations offering the assets the filters match, ordered by id", Value::Array(org_params), "organizations"),
+        "/hsds/organizations/{id}": one("getHsdsOrganization", &format!("One whole organization with its first {MAX_NESTED} services and locations (page the rest with /hsds/services?organization_id=)"), "The organization's id.", vec![boolean("full_service", "The services whole.")]),
+        "/hsds/taxonomies": list("getHsdsTaxonomies", "The taxonomy assetmap's categories form", Value::Array(page.clone()), "taxonomies"),
+        "/hsds/taxonomies/{id}": one("getHsdsTaxonomy", "The taxonomy", "Its id.", vec![]),
+        "/hsds/taxonomy_terms": list("getHsdsTaxonomyTerms", "The categories as HSDS taxonomy terms", Value::Array(term_params), "taxonomy_terms"),
+        "/hsds/taxonomy_terms/{id}": one("getHsdsTaxonomyTerm", "One category as an HSDS taxonomy term", "The term's id.", vec![]),
+    })
+}
+
 /// The schemas of the community-schools routes.
 fn community_schemas() -> Value {
     let pillars = json!({"type": "array", "items": {"type": "string", "enum": crate::domain::taxonomy::Pillar::ALL.map(|p| p.id())}});
@@ -291,6 +428,13 @@ pub fn document(base: &str, crs: &[&str]) -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), community_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), hsds_paths()) {
+        paths.extend(more);
+    }
+    doc["components"]["schemas"]["HsdsObject"] = json!({
+        "type": "object", "required": ["id"],
+        "description": "An Open Referral HSDS 3.0 object (service, service_at_location, location, organization, taxonomy or taxonomy_term) as the HSDS 3.0 schema defines it: no member it does not define, none null.",
+        "properties": {"id": {"type": "string"}}});
     if let (Some(schemas), Value::Object(more)) = (
         doc["components"]["schemas"].as_object_mut(),
         community_schemas(),

@@ -38,6 +38,11 @@ pub(super) struct Slot {
     pub(super) extra_keys: Box<[Box<str>]>,
     /// The languages spoken (ISO 639-1), for `language=`.
     pub(super) languages: Box<[[u8; 2]]>,
+    /// The organization that offers it (see [`crate::domain::AssetFields::organization`]).
+    pub(super) organization: Uuid,
+    pub(super) organization_name: Box<str>,
+    /// When it last changed, in milliseconds since 1970 (HSDS `modified_after`).
+    pub(super) modified_ms: i64,
 }
 
 impl Slot {
@@ -89,6 +94,9 @@ impl Slot {
                 .iter()
                 .filter_map(|l| language_code(l))
                 .collect(),
+            organization: crate::domain::organization_id(f.organization()),
+            organization_name: f.organization().into(),
+            modified_ms: a.updated_at.timestamp_millis(),
         }
     }
 }

@@ -132,6 +132,15 @@ pub struct Index {
     inner: Arc<RwLock<State>>,
 }
 
+/// An organization offering indexed assets, and how many of them (of those a
+/// query matched, when it comes from one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub assets: usize,
+}
+
 /// A school as the index knows it, with its area years.
 #[derive(Debug, Clone)]
 pub struct SchoolInfo {
@@ -240,6 +249,59 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether an asset is indexed (approved and readable).
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.read().by_id.contains_key(&id)
+    }
+
+    /// The organizations offering the indexed assets, ordered by id.
+    pub fn organizations(&self) -> Vec<OrganizationInfo> {
+        self.read()
+            .organizations
+            .iter()
+            .map(|(&id, (name, n))| OrganizationInfo {
+                id,
+                name: name.to_string(),
+                assets: *n,
+            })
+            .collect()
+    }
+
+    /// One organization, if it offers an indexed asset.
+    pub fn organization(&self, id: Uuid) -> Option<OrganizationInfo> {
+        self.read()
+            .organizations
+            .get(&id)
+            .map(|(name, n)| OrganizationInfo {
+                id,
+                name: name.to_string(),
+                assets: *n,
+            })
+    }
+
+    /// The organizations of the assets a query matches, each with how many of
+    /// them it offers, ordered by id.
+    pub fn organizations_matching(
+        &self,
+        q: &AssetQuery,
+    ) -> Result<Vec<OrganizationInfo>, IndexError> {
+        let st = self.read();
+        let sel = st.select(q, 0, usize::MAX)?;
+        let mut found: std::collections::BTreeMap<Uuid, OrganizationInfo> = Default::default();
+        for k in &sel.page {
+            let s = st.slot(k.slot);
+            found
+                .entry(s.organization)
+                .or_insert_with(|| OrganizationInfo {
+                    id: s.organization,
+                    name: s.organization_name.to_string(),
+                    assets: 0,
+                })
+                .assets += 1;
+        }
+        Ok(found.into_values().collect())
     }
 
     /// Writes the page of a query as comma-separated Features into `out` and

@@ -47,6 +47,10 @@ pub struct AssetQuery {
     pub open: Option<OpenFilter>,
     /// Languages spoken, any of them (ISO 639-1 as two bytes).
     pub languages: Option<Vec<[u8; 2]>>,
+    /// Offered by this organization (its id).
+    pub organization: Option<Uuid>,
+    /// Changed at or after this moment (milliseconds since 1970).
+    pub modified_after: Option<i64>,
     /// A test each candidate must pass besides the filters above (a CQL2
     /// filter, a box in a projected system); what it can bound is also put
     /// in `bbox`, so the R-tree gives the candidates.

@@ -35,6 +35,8 @@ impl Prepared<'_> {
             && self.q.languages.is_none()
             && self.q.open.is_none()
             && self.q.predicate.is_none()
+            && self.q.organization.is_none()
+            && self.q.modified_after.is_none()
         {
             return true;
         }
@@ -62,6 +64,8 @@ impl Prepared<'_> {
                 OpenFilter::Evening => slot.open_evenings(),
                 OpenFilter::Weekend => slot.open_weekends(),
             })
+            && self.q.organization.is_none_or(|o| slot.organization == o)
+            && self.q.modified_after.is_none_or(|t| slot.modified_ms >= t)
             && self.q.predicate.as_ref().is_none_or(passes)
     }
 
@@ -71,6 +75,8 @@ impl Prepared<'_> {
             || self.q.languages.is_some()
             || self.q.open.is_some()
             || self.q.predicate.is_some()
+            || self.q.organization.is_some()
+            || self.q.modified_after.is_some()
     }
 
     /// Whether a candidate passes the filters its source did not apply.

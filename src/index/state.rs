@@ -66,6 +66,8 @@ pub(super) struct State {
     pub(super) category_counts: Vec<usize>,
     /// How many indexed assets carry each extra property.
     pub(super) extra_keys: BTreeMap<Box<str>, usize>,
+    /// The organizations offering the indexed assets, by id: name and how many.
+    pub(super) organizations: BTreeMap<Uuid, (Box<str>, usize)>,
     /// Schools ordered by id.
     pub(super) schools: Vec<SchoolEntry>,
     pub(super) school_by_id: HashMap<Uuid, usize>,
@@ -91,6 +93,7 @@ impl State {
             sphere: RTree::new(),
             category_counts: vec![0; CATEGORIES.len()],
             extra_keys: BTreeMap::new(),
+            organizations: BTreeMap::new(),
             schools: Vec::new(),
             school_by_id: HashMap::new(),
             school_by_external: HashMap::new(),
@@ -154,8 +157,13 @@ impl State {
         );
         let mut category_counts = vec![0; CATEGORIES.len()];
         let mut extra_keys = BTreeMap::new();
+        let mut organizations = BTreeMap::new();
         for i in 0..n {
             category_counts[live(i).category as usize] += 1;
+            organizations
+                .entry(live(i).organization)
+                .or_insert_with(|| (live(i).organization_name.clone(), 0))
+                .1 += 1;
             for k in live(i).extra_keys.iter() {
                 *extra_keys.entry(k.clone()).or_insert(0) += 1;
             }
@@ -171,6 +179,7 @@ impl State {
             sphere,
             category_counts,
             extra_keys,
+            organizations,
             ..State::empty(default_radius_m)
         };
         fresh.set_schools(schools, catchments);
@@ -255,6 +264,9 @@ impl State {
         self.planar.insert(PlanarEntry::new([lon, lat], key));
         self.sphere.insert(SphereEntry::new(unit, key));
         self.category_counts[category as usize] += 1;
+        let (org, org_name) = (self.slot(s).organization, &self.slot(s).organization_name);
+        let name = org_name.clone();
+        self.organizations.entry(org).or_insert_with(|| (name, 0)).1 += 1;
         for k in self.slot(s).extra_keys.clone() {
             *self.extra_keys.entry(k).or_insert(0) += 1;
         }
@@ -296,6 +308,13 @@ impl State {
         self.planar.remove(&PlanarEntry::new([lon, lat], key));
         self.sphere.remove(&SphereEntry::new(unit, key));
         self.category_counts[category as usize] -= 1;
+        let org = self.slot(s).organization;
+        if let Some(e) = self.organizations.get_mut(&org) {
+            e.1 -= 1;
+            if e.1 == 0 {
+                self.organizations.remove(&org);
+            }
+        }
         for k in self.slot(s).extra_keys.clone() {
             if let Some(n) = self.extra_keys.get_mut(&k) {
                 *n -= 1;

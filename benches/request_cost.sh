@@ -6,7 +6,7 @@
 # depend on what else the shared machine is doing, so small changes show.
 # Usage: benches/request_cost.sh [K] [N]   (K requests per read, N generated assets; needs valgrind)
 # ASSETMAP_BIN=path measures another build of assetmap (e.g. before a change).
-# ANNOTATE=one (or bbox, page, catchment) then prints where that read's
+# ONLY=one measures one read. ANNOTATE=one (or bbox, page, catchment) then prints where that read's
 # instructions go: callgrind_annotate's functions by inclusive count, over K requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +64,8 @@ PY
 }
 echo "| read | bytes | assetmap instructions/request | replay instructions/request | replay/assetmap |"
 echo "|---|---:|---:|---:|---:|"
+# ONLY=one (or bbox, …) measures that read alone.
+[ -n "${ONLY:-}" ] && names=("$ONLY")
 for name in "${names[@]}"; do
   p=${paths[$name]}
   a=$(( ($(run assetmap "$p" "$K") - $(run assetmap "$p" 1)) / (K - 1) ))
@@ -71,10 +73,30 @@ for name in "${names[@]}"; do
   printf '| %s | %s | %s | %s | %s%% |\n' "$name" "$(stat -c %s "$tmp/$name.body")" "$a" "$r" "$(( 100 * r / a ))"
 done
 if [ -n "${ANNOTATE:-}" ]; then
+  # Only the requests are counted: the counters are zeroed once the server is
+  # up and dumped after the last request (callgrind_control), so start-up
+  # (loading the index) and shutdown stay out.
   p=${paths[$ANNOTATE]}
-  run assetmap "$p" "$K" >/dev/null
-  out=$(ls -t "$tmp"/cg.* | grep -v '\.log$' | head -1)
+  out="$tmp/cg.annotate"
+  RUST_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$out" $BIN serve --no-demo --listen 127.0.0.1:$port --database-url "$URL" >/dev/null 2>"$out.log" & pid=$!
+  wait_up /healthz
+  callgrind_control -z $pid >/dev/null
+  python3 - "$port" "$p" "$K" <<'PY'
+import http.client, sys
+port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+c = http.client.HTTPConnection('127.0.0.1', port)
+for _ in range(n):
+    c.request('GET', path); r = c.getresponse(); r.read()
+PY
+  callgrind_control -d $pid >/dev/null
+  kill -9 $pid; wait $pid 2>/dev/null || true
+  out="$out.1"
   echo
-  echo "== $ANNOTATE: functions by inclusive instructions over $K requests (callgrind_annotate)"
-  callgrind_annotate --inclusive=yes "$out" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -70
+  echo "== $ANNOTATE: functions by inclusive instructions over $K requests (callgrind_annotate; requests only)"
+  callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -${ANNOTATE_LINES:-70} || true
+  if [ -n "${ANNOTATE_SELF:-}" ]; then
+    echo
+    echo "== $ANNOTATE: functions by their own instructions"
+    callgrind_annotate --inclusive=no --threshold=100 "$out" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -${ANNOTATE_LINES:-70} || true
+  fi
 fi

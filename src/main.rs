@@ -5,6 +5,12 @@ use tracing_subscriber::EnvFilter;
 
 use assetmap::config::{Cli, Command};
 
+/// mimalloc rather than glibc's malloc: tokio's workers allocate a request's
+/// buffers on one thread and often free them on another, the case glibc's
+/// arenas handle slowest (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

@@ -88,7 +88,36 @@ fn content_crs(crs: Option<&ServedCrs>) -> axum::http::HeaderValue {
 const BLOCKING_WALK: usize = 20_000;
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+    json_str_of(out, &[s]);
+}
+
+/// Writes the concatenation of `parts` as one JSON string, escaped, without
+/// building it first.
+fn json_str_of(out: &mut Vec<u8>, parts: &[&str]) {
+    out.push(b'"');
+    for p in parts {
+        let mut start = 0;
+        for (i, &b) in p.as_bytes().iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            out.extend_from_slice(&p.as_bytes()[start..i]);
+            if esc.is_empty() {
+                let _ = write!(out, "\\u{b:04x}");
+            } else {
+                out.extend_from_slice(esc);
+            }
+            start = i + 1;
+        }
+        out.extend_from_slice(&p.as_bytes()[start..]);
+    }
+    out.push(b'"');
 }
 
 /// Closes a FeatureCollection: counts, time stamp and paging links.
@@ -355,13 +384,15 @@ async fn item(
     // Add the links a Feature response carries, inside the Feature object.
     if out.last() == Some(&b'}') {
         out.pop();
-        let collection_href = format!("{base}/collections/{collection}");
         out.extend_from_slice(
             b",\"links\":[{\"rel\":\"self\",\"type\":\"application/geo+json\",\"href\":",
         );
-        json_str(&mut out, &format!("{collection_href}/items/{id}"));
+        json_str_of(
+            &mut out,
+            &[&base, "/collections/", &collection, "/items/", &id],
+        );
         out.extend_from_slice(b"},{\"rel\":\"collection\",\"type\":\"application/json\",\"href\":");
-        json_str(&mut out, &collection_href);
+        json_str_of(&mut out, &[&base, "/collections/", &collection]);
         out.extend_from_slice(b"}]}");
     }
     let mut r = geojson(out);
@@ -371,4 +402,25 @@ async fn item(
             .insert(axum::http::header::ETAG, super::geojson::etag(v));
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_str_of;
+
+    /// The hand-written escaping gives what serde_json gives.
+    #[test]
+    fn json_strings_match_serde_json() {
+        for parts in [
+            vec!["http://h", "/collections/", "assets"],
+            vec!["quote \" back \\ slash", "\n\r\t", "\u{1}\u{1f}\u{7f}"],
+            vec!["école ", "学校", " 🚸", ""],
+            vec![],
+        ] {
+            let mut out = Vec::new();
+            json_str_of(&mut out, &parts);
+            let want = serde_json::to_string(&parts.concat()).expect("json");
+            assert_eq!(String::from_utf8(out).expect("utf8"), want, "{parts:?}");
+        }
+    }
 }

@@ -24,9 +24,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::index::Index;
@@ -38,6 +37,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod export;
+pub mod frame;
 pub mod gaps;
 pub mod geojson;
 pub mod health;
@@ -161,20 +161,22 @@ impl AppState {
         }
         let host = headers
             .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
+            .map(HeaderValue::as_bytes)
             .filter(|h| {
-                h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+                !h.is_empty()
+                    && h.iter()
+                        .all(|&c| c.is_ascii_alphanumeric() || b".-:[]".contains(&c))
             })
+            .and_then(|h| std::str::from_utf8(h).ok())
             .unwrap_or("localhost");
-        let proto = match headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-        {
-            Some("https") => "https",
-            _ => "http",
+        let proto = match headers.get("x-forwarded-proto").map(HeaderValue::as_bytes) {
+            Some(b"https") => "https://",
+            _ => "http://",
         };
-        format!("{proto}://{host}")
+        let mut base = String::with_capacity(proto.len() + host.len());
+        base.push_str(proto);
+        base.push_str(host);
+        base
     }
 }
 
@@ -216,22 +218,6 @@ async fn overloaded(e: tower::BoxError) -> Response {
     }
 }
 
-/// `nosniff` and the referrer policy on every response; the content security
-/// policy unless the handler set its own.
-fn security_headers(mut r: Response, csp: HeaderValue) -> Response {
-    let h = r.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(csp);
-    r
-}
-
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let csp = HeaderValue::from_str(&web::content_security_policy(&state.web.tile_url))
@@ -269,64 +255,27 @@ pub fn routes(state: AppState) -> Router {
 /// refused at once, one over the time limit cut, both with 503 and
 /// `Retry-After`; CORS; the security headers; the trace of every request.
 pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router {
-    // CORS answers every OPTIONS request as a preflight; one that is not a
-    // preflight (no Access-Control-Request-Method) asks which methods a path
-    // has, and the routes answer it with `Allow`.
-    let bare = routes.clone();
-    let methods = axum::middleware::from_fn(
-        move |req: axum::extract::Request, next: axum::middleware::Next| {
-            let bare = bare.clone();
-            async move {
-                if req.method() == Method::OPTIONS
-                    && !req
-                        .headers()
-                        .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
-                {
-                    use tower::ServiceExt;
-                    // Routed afresh: the request's extensions hold the path
-                    // parameters of the routing that brought it here.
-                    let (parts, body) = req.into_parts();
-                    let mut fresh = axum::extract::Request::new(body);
-                    *fresh.method_mut() = parts.method;
-                    *fresh.uri_mut() = parts.uri;
-                    *fresh.version_mut() = parts.version;
-                    *fresh.headers_mut() = parts.headers;
-                    match bare.oneshot(fresh).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    }
-                } else {
-                    next.run(req).await
-                }
-            }
-        },
-    );
-    routes
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
-                .load_shed()
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-                    serving.max_concurrent_requests,
-                ))
-                .timeout(serving.request_timeout),
-        )
-        // Problems (those of the limits above too) in the request's language.
-        .layer(lang::ProblemsInLanguageLayer)
-        .layer(
-            // Reads are open to any origin so other sites can embed the data.
-            CorsLayer::new().allow_origin(Any).allow_methods([
-                Method::GET,
-                Method::HEAD,
-                Method::OPTIONS,
-            ]),
-        )
-        .layer(methods)
-        // The security headers of every response, set in one pass.
-        .layer(axum::middleware::map_response(move |r: Response| {
-            let csp = csp.clone();
-            async move { security_headers(r, csp) }
-        }))
-        .layer(TraceLayer::new_for_http())
+    let frame = frame::FrameLayer {
+        csp,
+        bare: routes.clone(),
+    };
+    // One `layer` call for the whole stack: axum boxes each layer it is given
+    // around every route, and clones and boxes each again per request, so the
+    // stack goes on as one (outermost first).
+    routes.layer(
+        tower::ServiceBuilder::new()
+            .layer(TraceLayer::new_for_http())
+            // CORS, the security headers, OPTIONS.
+            .layer(frame)
+            // Problems (those of the limits below too) in the request's language.
+            .layer(lang::ProblemsInLanguageLayer)
+            .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
+            .load_shed()
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                serving.max_concurrent_requests,
+            ))
+            .timeout(serving.request_timeout)
+            .map_response(IntoResponse::into_response)
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked)),
+    )
 }

@@ -61,8 +61,7 @@ fn busy() -> Response {
 }
 
 fn too_long() -> Response {
-    ApiError::Overloaded("the request took too long; try again in a moment".into())
-        .into_response()
+    ApiError::Overloaded("the request took too long; try again in a moment".into()).into_response()
 }
 
 impl<S> Service<Request> for Limits<S>

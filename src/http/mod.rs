@@ -46,6 +46,7 @@ pub mod imports;
 pub mod items;
 pub mod lang;
 pub mod limit;
+pub mod limits;
 pub mod ogc;
 pub mod openapi;
 pub mod params;
@@ -205,19 +206,6 @@ fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
     error::ApiError::Internal(anyhow::anyhow!("handler panicked: {what}")).into_response()
 }
 
-/// Too many requests at once, or one that took too long: 503 with `Retry-After`.
-async fn overloaded(e: tower::BoxError) -> Response {
-    if e.is::<tower::load_shed::error::Overloaded>() {
-        error::ApiError::Overloaded("the server is busy; try again in a moment".into())
-            .into_response()
-    } else if e.is::<tower::timeout::error::Elapsed>() {
-        error::ApiError::Overloaded("the request took too long; try again in a moment".into())
-            .into_response()
-    } else {
-        error::ApiError::Internal(anyhow::anyhow!("middleware: {e}")).into_response()
-    }
-}
-
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
     let csp = HeaderValue::from_str(&web::content_security_policy(&state.web.tile_url))
@@ -269,12 +257,10 @@ pub fn with_layers(routes: Router, csp: HeaderValue, serving: Serving) -> Router
             .layer(frame)
             // Problems (those of the limits below too) in the request's language.
             .layer(lang::ProblemsInLanguageLayer)
-            .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
-            .load_shed()
-            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            .layer(limits::LimitsLayer::new(
                 serving.max_concurrent_requests,
+                serving.request_timeout,
             ))
-            .timeout(serving.request_timeout)
             .map_response(IntoResponse::into_response)
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked)),
     )

@@ -96,6 +96,11 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
 fn json_str_of(out: &mut Vec<u8>, parts: &[&str]) {
     out.push(b'"');
     for p in parts {
+        // Links rarely hold anything to escape: copied whole then.
+        if !p.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            out.extend_from_slice(p.as_bytes());
+            continue;
+        }
         let mut start = 0;
         for (i, &b) in p.as_bytes().iter().enumerate() {
             let esc: &[u8] = match b {

@@ -41,7 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term))
 }
 
-/// The filters every list of services, service_at_locations and locations takes.
+/// The parameters every list of services, service_at_locations and locations
+/// takes; each list adds its own flags ([`asset_list`]).
 const SELECTION: &[&str] = &[
     "page",
     "per_page",
@@ -58,40 +59,6 @@ const SELECTION: &[&str] = &[
     "bbox",
 ];
 
-pub const SERVICE_PARAMS: &[&str] = &[
-    "page",
-    "per_page",
-    "format",
-    "search",
-    "taxonomy_term_id",
-    "taxonomy_id",
-    "organization_id",
-    "modified_after",
-    "school",
-    "year",
-    "near",
-    "radius",
-    "bbox",
-    "full",
-    "minimal",
-];
-pub const SAL_PARAMS: &[&str] = &[
-    "page",
-    "per_page",
-    "format",
-    "search",
-    "taxonomy_term_id",
-    "taxonomy_id",
-    "organization_id",
-    "modified_after",
-    "school",
-    "year",
-    "near",
-    "radius",
-    "bbox",
-    "full",
-];
-pub const LOCATION_PARAMS: &[&str] = SELECTION;
 pub const ORGANIZATION_PARAMS: &[&str] = &[
     "page",
     "per_page",
@@ -312,16 +279,15 @@ async fn read_assets(state: &AppState, ids: &[Uuid]) -> Result<Vec<Asset>, ApiEr
 async fn asset_list(
     state: AppState,
     raw: Option<String>,
-    allowed: &[&str],
+    flags: &[&str],
     write: impl Fn(&Asset, &Params) -> Value,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(raw.as_deref(), allowed)?;
+    let allowed: Vec<&str> = SELECTION.iter().chain(flags).copied().collect();
+    let params = Params::parse(raw.as_deref(), &allowed)?;
     let mut errors = Vec::new();
     format(&params, &mut errors);
-    for f in ["full", "minimal"] {
-        if allowed.contains(&f) {
-            flag(&params, f, &mut errors);
-        }
+    for f in flags {
+        flag(&params, f, &mut errors);
     }
     let (page, per_page) = paging(&params, MAX_PER_PAGE, &mut errors);
     let q = selection(&params, &mut errors);
@@ -346,7 +312,7 @@ async fn services(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    asset_list(state, raw, SERVICE_PARAMS, |a, p| {
+    asset_list(state, raw, &["full", "minimal"], |a, p| {
         if is_true(p, "minimal") {
             json!({
                 "id": a.id.to_string(),
@@ -368,7 +334,7 @@ async fn service_at_locations(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    asset_list(state, raw, SAL_PARAMS, |a, p| {
+    asset_list(state, raw, &["full"], |a, p| {
         if is_true(p, "full") {
             objects::service_at_location_full(a)
         } else {
@@ -383,10 +349,7 @@ async fn locations(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    asset_list(state, raw, LOCATION_PARAMS, |a, _| {
-        objects::location_full(a)
-    })
-    .await
+    asset_list(state, raw, &[], |a, _| objects::location_full(a)).await
 }
 
 /// One approved asset by the id its service, location and service_at_location share.

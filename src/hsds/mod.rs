@@ -299,11 +299,3 @@ pub(super) fn finish(locs: Vec<Loc>, source: &str, unmapped: BTreeSet<String>) -
 pub(super) fn derived(id: Uuid, what: &str) -> Uuid {
     Uuid::new_v5(&id, what.as_bytes())
 }
-
-pub(super) fn organization_id(name: &str) -> Uuid {
-    crate::domain::organization_id(name)
-}
-
-pub(super) fn organization_name(a: &AssetFields) -> String {
-    a.organization().to_owned()
-}

@@ -131,30 +131,44 @@ pub fn organization_full(name: &str, assets: &[Asset], full_service: bool) -> Va
     Value::Object(o)
 }
 
+/// A service's name: its first service tag, else the asset's name.
+fn service_name(a: &Asset) -> String {
+    let f = &a.fields;
+    f.services
+        .first()
+        .cloned()
+        .unwrap_or_else(|| f.name.clone())
+}
+
+fn last_modified(a: &Asset) -> String {
+    a.updated_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A service as `minimal=true` lists it: id, name, status, last_modified.
+pub fn service_minimal(a: &Asset) -> Value {
+    Obj::default()
+        .put("id", id(a.id))
+        .put("name", service_name(a))
+        .put("status", "active")
+        .put("last_modified", last_modified(a))
+        .done()
+}
+
 /// A service's one-to-one members.
 fn service_obj(a: &Asset) -> Obj {
     let f = &a.fields;
     Obj::default()
         .put("id", id(a.id))
         .put("organization_id", id(organization_id(f.organization())))
-        .put(
-            "name",
-            f.services
-                .first()
-                .cloned()
-                .unwrap_or_else(|| f.name.clone()),
-        )
+        .put("name", service_name(a))
         .opt("description", f.description.clone())
         .opt("url", f.website.clone())
         .opt("email", f.email.clone())
         .put("status", "active")
         .opt("eligibility_description", f.ages_served.clone())
         .opt("assured_date", f.last_verified.map(|d| d.to_string()))
-        .put(
-            "last_modified",
-            a.updated_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        )
+        .put("last_modified", last_modified(a))
 }
 
 /// A service's one-to-one members only (inside a service_at_location of a list).

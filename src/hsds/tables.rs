@@ -7,7 +7,8 @@ use std::path::Path;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::{Imported, Loc, Svc, derived, finish, organization_id, organization_name};
+use super::{Imported, Loc, Svc, derived, finish};
+use crate::domain::organization_id;
 use crate::domain::{Asset, taxonomy};
 use crate::import::ImportError;
 
@@ -315,7 +316,7 @@ pub fn write_tables(assets: &[Asset], dir: &Path) -> std::io::Result<()> {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     for asset in assets {
         let a = &asset.fields;
-        let org = organization_name(a);
+        let org = a.organization().to_owned();
         let org_id = organization_id(&org).to_string();
         orgs.insert(org_id.clone(), org);
         // The service, the location and the link between them take the asset's id.

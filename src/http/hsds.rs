@@ -314,12 +314,7 @@ async fn services(
 ) -> Result<Response, ApiError> {
     asset_list(state, raw, &["full", "minimal"], |a, p| {
         if is_true(p, "minimal") {
-            json!({
-                "id": a.id.to_string(),
-                "name": objects::service_flat(a)["name"],
-                "status": "active",
-                "last_modified": a.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            })
+            objects::service_minimal(a)
         } else if is_true(p, "full") {
             objects::service(a, true, true)
         } else {
@@ -366,14 +361,28 @@ async fn one_asset(state: &AppState, kind: &str, id: &str) -> Result<Asset, ApiE
     }
 }
 
+/// `GET /hsds/{kind}/{id}`: the asset with that id, written by `write`.
+async fn one(
+    state: &AppState,
+    raw: Option<String>,
+    kind: &str,
+    id: &str,
+    write: fn(&Asset) -> Value,
+) -> Result<Response, ApiError> {
+    Params::parse(raw.as_deref(), &[])?;
+    let a = one_asset(state, kind, id).await?;
+    Ok(json_response(&write(&a)))
+}
+
 async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    Params::parse(raw.as_deref(), &[])?;
-    let a = one_asset(&state, "service", &id).await?;
-    Ok(json_response(&objects::service(&a, true, true)))
+    one(&state, raw, "service", &id, |a| {
+        objects::service(a, true, true)
+    })
+    .await
 }
 
 async fn service_at_location(
@@ -381,9 +390,8 @@ async fn service_at_location(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    Params::parse(raw.as_deref(), &[])?;
-    let a = one_asset(&state, "service_at_location", &id).await?;
-    Ok(json_response(&objects::service_at_location_full(&a)))
+    let write = objects::service_at_location_full;
+    one(&state, raw, "service_at_location", &id, write).await
 }
 
 async fn location(
@@ -391,9 +399,7 @@ async fn location(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    Params::parse(raw.as_deref(), &[])?;
-    let a = one_asset(&state, "location", &id).await?;
-    Ok(json_response(&objects::location_full(&a)))
+    one(&state, raw, "location", &id, objects::location_full).await
 }
 
 /// An organization whole: its first [`MAX_NESTED`] services and locations.
